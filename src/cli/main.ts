@@ -1,0 +1,50 @@
+/**
+ * The `alphasage` command line. Each command lives in its own file and exports
+ * `register(program)`. User errors print one line and exit with code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../util/errors.js';
+import { normalizeFlagSpelling } from './common.js';
+import { registerCommands } from './commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('alphasage')
+    .description('Mine formulaic alphas with a structure-aware GFlowNet, combine, evaluate and backtest them.')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      // Commander's own errors: one line, plus where to look for the fix.
+      outputError: (str, write) => write(str.trim().split('\n')[0] + ' (see --help)\n'),
+    });
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normalizeFlagSpelling(argv), { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`alphasage: error: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`alphasage: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.ALPHASAGE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.ts|alphasage(\.js)?)$/.test(process.argv[1]);
+if (isEntry) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}
