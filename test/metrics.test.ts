@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alphaIC, dailyIC, dailyRankIC, normalizeByDay, seriesStats, topQuantileReturn } from '../src/metrics/index.js';
+import { Rng } from '../src/util/rng.js';
+
+const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
+
+function naivePearson(x: number[], y: number[]): number {
+  const n = x.length;
+  const mx = x.reduce((s, v) => s + v, 0) / n;
+  const my = y.reduce((s, v) => s + v, 0) / n;
+  let c = 0, vx = 0, vy = 0;
+  for (let i = 0; i < n; i++) {
+    c += (x[i] - mx) * (y[i] - my);
+    vx += (x[i] - mx) ** 2;
+    vy += (y[i] - my) ** 2;
+  }
+  const sx = Math.sqrt(vx / n), sy = Math.sqrt(vy / n);
+  return c / n / (sx < 1e-3 || sy < 1e-3 ? 1 : sx * sy);
+}
+
+function naiveAvgRanks(v: number[]): number[] {
+  return v.map((x) => {
+    const less = v.filter((y) => y < x).length;
+    const eq = v.filter((y) => y === x).length;
+    return less + (eq - 1) / 2;
+  });
+}
+
+test('normalizeByDay: population std, NaN -> 0, constant day -> 0', () => {
+  const x = new Float64Array([1, 2, 3, NaN, 5, 5, 5, 5]);
+  const z = normalizeByDay(x, 2, 4);
+  const sd = Math.sqrt(2 / 3);
+  close(z[0], -1 / sd);
+  close(z[1], 0);
+  close(z[2], 1 / sd);
+  assert.equal(z[3], 0);
+  assert.deepEqual(Array.from(z.subarray(4)), [0, 0, 0, 0]);
+});
+
+test('dailyIC and dailyRankIC match naive versions on random data with NaNs and ties', () => {
+  const rng = new Rng(7);
+  const nDays = 20, nStocks = 30;
+  const a = new Float64Array(nDays * nStocks), b = new Float64Array(nDays * nStocks);
+  for (let i = 0; i < a.length; i++) {
+    a[i] = rng.next() < 0.1 ? NaN : Math.round(rng.normal() * 3);
+    b[i] = rng.next() < 0.1 ? NaN : rng.normal();
+  }
+  const ic = dailyIC(a, b, nDays, nStocks);
+  const ric = dailyRankIC(a, b, nDays, nStocks);
+  for (let d = 0; d < nDays; d++) {
+    const xs: number[] = [], ys: number[] = [];
+    for (let s = 0; s < nStocks; s++) {
+      const x = a[d * nStocks + s], y = b[d * nStocks + s];
+      if (!Number.isNaN(x) && !Number.isNaN(y)) { xs.push(x); ys.push(y); }
+    }
+    close(ic[d], naivePearson(xs, ys), 1e-10);
+    close(ric[d], naivePearson(naiveAvgRanks(xs), naiveAvgRanks(ys)), 1e-10);
+  }
+});
+
+test('a day with no valid pair is NaN; IC mean counts it as 0', () => {
+  const a = new Float64Array([NaN, NaN, 1, 2]);
+  const b = new Float64Array([1, 2, 1, 2]);
+  const ic = dailyIC(a, b, 2, 2);
+  assert.ok(Number.isNaN(ic[0]));
+  close(ic[1], 1);
+  assert.ok(Number.isNaN(dailyRankIC(a, b, 2, 2)[0]));
+  close(seriesStats(ic).mean, 0.5);
+  // alphaIC normalizes first: the NaN day becomes zeros -> std guard -> 0
+  close(alphaIC(a, b, 2, 2), 0.5);
+});
+
+test('topQuantileReturn averages the top 20% by prediction', () => {
+  const pred = new Float64Array([5, 4, 3, 2, 1, 0, -1, -2, -3, -4]);
+  const ret = new Float64Array([0.1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0]);
+  close(topQuantileReturn(pred, ret, 1, 10)[0], 0.15);
+});
