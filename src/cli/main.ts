@@ -46,5 +46,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.ts|alphasage(\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
   const code = await main(process.argv.slice(2));
-  process.exitCode = code;
+  // A command may set its own non-zero exit code (e.g. `data check` finding errors).
+  if (code !== 0) process.exitCode = code;
 }
