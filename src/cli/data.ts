@@ -5,6 +5,7 @@ import { importCsv } from '../data/importCsv.js';
 import { checkData, dataInfo } from '../data/check.js';
 import { resolveQlibDir } from '../data/bundled.js';
 import { assertQlibDir } from '../data/qlib.js';
+import { intFlag } from './common.js';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('Import, describe and check Qlib-format data.');
@@ -50,8 +51,8 @@ export function registerData(program: Command): void {
     .command('check')
     .description('Health check: missing fields, bins that disagree with the calendar, NaN runs, price jumps > 50%, volume <= 0. Exit 1 on errors.')
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
-    .option('--max-nan-run <n>', 'report runs of more missing days than this', (v) => Number(v), 5)
-    .option('--show <n>', 'findings listed per kind', (v) => Number(v), 5)
+    .option('--max-nan-run <n>', 'report runs of more missing days than this', intFlag('--max-nan-run', 0), 5)
+    .option('--show <n>', 'findings listed per kind', intFlag('--show', 0), 5)
     .action(async (opts: { qlibDir?: string; maxNanRun: number; show: number }) => {
       const dir = await resolveQlibDir(opts.qlibDir);
       assertQlibDir(dir);
