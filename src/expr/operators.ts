@@ -3,7 +3,11 @@
  * and masks, evaluator, graph encoder relations, docs) reads operators from here.
  * Order matters: it is the order of the action space (SPEC §2.1).
  */
+import * as K from './kernels/index.js';
+import type { BinaryKernel, OperatorKernel, PairRollingKernel, RollingKernel, RowSpan, UnaryKernel } from './kernels/types.js';
+
 export type OperatorKind = 'unary' | 'binary' | 'rolling' | 'pairRolling';
+export type { OperatorKernel } from './kernels/types.js';
 
 export interface OperatorInfo {
   readonly name: string;
@@ -14,50 +18,80 @@ export interface OperatorInfo {
   readonly commutative: boolean;
   /** One line for docs and `--help`. */
   readonly doc: string;
+  /** The numeric implementation (src/expr/kernels); its kind equals `kind`. */
+  readonly kernel: OperatorKernel;
 }
 
-const unary = (name: string, doc: string): OperatorInfo => ({ name, kind: 'unary', arity: 1, commutative: false, doc });
-const binary = (name: string, commutative: boolean, doc: string): OperatorInfo => ({ name, kind: 'binary', arity: 2, commutative, doc });
-const rolling = (name: string, doc: string): OperatorInfo => ({ name, kind: 'rolling', arity: 2, commutative: false, doc });
-const pairRolling = (name: string, doc: string): OperatorInfo => ({ name, kind: 'pairRolling', arity: 3, commutative: false, doc });
+const unary = (name: string, doc: string, run: UnaryKernel, crossSection = false): OperatorInfo => ({
+  name,
+  kind: 'unary',
+  arity: 1,
+  commutative: false,
+  doc,
+  kernel: { kind: 'unary', run, crossSection },
+});
+const binary = (name: string, commutative: boolean, doc: string, run: BinaryKernel): OperatorInfo => ({
+  name,
+  kind: 'binary',
+  arity: 2,
+  commutative,
+  doc,
+  kernel: { kind: 'binary', run },
+});
+const rolling = (name: string, doc: string, run: RollingKernel, rows: RowSpan = 'window'): OperatorInfo => ({
+  name,
+  kind: 'rolling',
+  arity: 2,
+  commutative: false,
+  doc,
+  kernel: { kind: 'rolling', run, rows },
+});
+const pairRolling = (name: string, doc: string, run: PairRollingKernel): OperatorInfo => ({
+  name,
+  kind: 'pairRolling',
+  arity: 3,
+  commutative: false,
+  doc,
+  kernel: { kind: 'pairRolling', run },
+});
 
 export const OPERATORS: readonly OperatorInfo[] = [
-  unary('Abs', '|x|'),
-  unary('SLog1p', 'sign(x)*log1p(|x|)'),
-  unary('Inv', '1/x'),
-  unary('Sign', 'sign of x (0 for 0)'),
-  unary('Log', 'natural log (NaN for negatives)'),
-  unary('Rank', 'cross-sectional rank per day, 0..(n-1)/n'),
-  binary('Add', true, 'x + y'),
-  binary('Sub', false, 'x - y'),
-  binary('Mul', true, 'x * y'),
-  binary('Div', false, 'x / y'),
-  binary('Pow', false, 'x ** y'),
-  binary('Greater', false, 'elementwise max'),
-  binary('Less', false, 'elementwise min'),
-  rolling('Ref', 'x, d days ago (negative d: future)'),
-  rolling('TsMean', 'rolling mean'),
-  rolling('TsSum', 'rolling sum'),
-  rolling('TsStd', 'rolling std (n-1)'),
-  rolling('TsIr', 'rolling mean / std'),
-  rolling('TsMinMaxDiff', 'rolling max - min'),
-  rolling('TsMaxDiff', 'last - rolling max'),
-  rolling('TsMinDiff', 'last - rolling min'),
-  rolling('TsVar', 'rolling variance (n-1)'),
-  rolling('TsSkew', 'rolling skewness (biased moments)'),
-  rolling('TsKurt', 'rolling excess kurtosis (m4 biased, var unbiased)'),
-  rolling('TsMax', 'rolling max'),
-  rolling('TsMin', 'rolling min'),
-  rolling('TsMed', 'rolling lower median'),
-  rolling('TsMad', 'rolling mean absolute deviation around the mean'),
-  rolling('TsRank', 'rank of the last value in its window (larger -> smaller)'),
-  rolling('TsDelta', 'x[t] - x[t-d]'),
-  rolling('TsDiv', 'last / rolling mean'),
-  rolling('TsPctChange', '(last - first) / first over the window'),
-  rolling('TsWMA', 'linearly weighted moving average'),
-  rolling('TsEMA', 'exponentially weighted moving average'),
-  pairRolling('TsCov', 'rolling sample covariance'),
-  pairRolling('TsCorr', 'rolling correlation'),
+  unary('Abs', '|x|', K.absKernel),
+  unary('SLog1p', 'sign(x)*log1p(|x|)', K.slog1pKernel),
+  unary('Inv', '1/x', K.invKernel),
+  unary('Sign', 'sign of x (0 for 0)', K.signKernel),
+  unary('Log', 'natural log (NaN for negatives)', K.logKernel),
+  unary('Rank', 'cross-sectional rank per day, 0..(n-1)/n', K.rankKernel, true),
+  binary('Add', true, 'x + y', K.addKernel),
+  binary('Sub', false, 'x - y', K.subKernel),
+  binary('Mul', true, 'x * y', K.mulKernel),
+  binary('Div', false, 'x / y', K.divKernel),
+  binary('Pow', false, 'x ** y', K.powKernel),
+  binary('Greater', false, 'elementwise max', K.greaterKernel),
+  binary('Less', false, 'elementwise min', K.lessKernel),
+  rolling('Ref', 'x, d days ago (negative d: future)', K.refKernel, 'shift'),
+  rolling('TsMean', 'rolling mean', K.tsMeanKernel),
+  rolling('TsSum', 'rolling sum', K.tsSumKernel),
+  rolling('TsStd', 'rolling std (n-1)', K.tsStdKernel),
+  rolling('TsIr', 'rolling mean / std', K.tsIrKernel),
+  rolling('TsMinMaxDiff', 'rolling max - min', K.tsMinMaxDiffKernel),
+  rolling('TsMaxDiff', 'last - rolling max', K.tsMaxDiffKernel),
+  rolling('TsMinDiff', 'last - rolling min', K.tsMinDiffKernel),
+  rolling('TsVar', 'rolling variance (n-1)', K.tsVarKernel),
+  rolling('TsSkew', 'rolling skewness (biased moments)', K.tsSkewKernel),
+  rolling('TsKurt', 'rolling excess kurtosis (m4 biased, var unbiased)', K.tsKurtKernel),
+  rolling('TsMax', 'rolling max', K.tsMaxKernel),
+  rolling('TsMin', 'rolling min', K.tsMinKernel),
+  rolling('TsMed', 'rolling lower median', K.tsMedKernel),
+  rolling('TsMad', 'rolling mean absolute deviation around the mean', K.tsMadKernel),
+  rolling('TsRank', 'rank of the last value in its window (larger -> smaller)', K.tsRankKernel),
+  rolling('TsDelta', 'x[t] - x[t-d]', K.tsDeltaKernel, 'delta'),
+  rolling('TsDiv', 'last / rolling mean', K.tsDivKernel),
+  rolling('TsPctChange', '(last - first) / first over the window', K.tsPctChangeKernel),
+  rolling('TsWMA', 'linearly weighted moving average', K.tsWmaKernel),
+  rolling('TsEMA', 'exponentially weighted moving average', K.tsEmaKernel),
+  pairRolling('TsCov', 'rolling sample covariance', K.tsCovKernel),
+  pairRolling('TsCorr', 'rolling correlation', K.tsCorrKernel),
 ];
 
 export const OPERATOR_BY_NAME: ReadonlyMap<string, OperatorInfo> = new Map(OPERATORS.map((op) => [op.name, op]));

@@ -1,0 +1,106 @@
+/**
+ * Unary and binary elementwise kernels, plus the cross-sectional Rank.
+ * IEEE semantics throughout (NaN propagates); Pow follows C's pow (as PyTorch
+ * does) where JavaScript differs: pow(1, y) = 1 and pow(-1, ±inf) = 1.
+ */
+import type { BinaryKernel, UnaryKernel } from './types.js';
+
+export const absKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const n = nRows * nStocks;
+  for (let i = 0; i < n; i++) out[i] = Math.abs(src[i]);
+};
+
+/** sign(x) * log1p(|x|); sign(±0) = +0 as in PyTorch. */
+export const slog1pKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const n = nRows * nStocks;
+  for (let i = 0; i < n; i++) {
+    const x = src[i];
+    out[i] = x > 0 ? Math.log1p(x) : x < 0 ? -Math.log1p(-x) : x === x ? 0 : NaN;
+  }
+};
+
+export const invKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const n = nRows * nStocks;
+  for (let i = 0; i < n; i++) out[i] = 1 / src[i];
+};
+
+/** sign(0) = 0, sign(NaN) = NaN (SPEC's IEEE rule). */
+export const signKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const n = nRows * nStocks;
+  for (let i = 0; i < n; i++) {
+    const x = src[i];
+    out[i] = x > 0 ? 1 : x < 0 ? -1 : x === x ? 0 : NaN;
+  }
+};
+
+export const logKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const n = nRows * nStocks;
+  for (let i = 0; i < n; i++) out[i] = Math.log(src[i]);
+};
+
+/**
+ * Cross-sectional rank per row: non-NaN values sorted ascending, ties in stock
+ * order; value = position / n (n = non-NaN count); NaN stays NaN.
+ */
+export const rankKernel: UnaryKernel = (src, out, nRows, nStocks) => {
+  const sorted = new Float64Array(nStocks);
+  const used = new Int32Array(nStocks);
+  for (let r = 0; r < nRows; r++) {
+    const o = r * nStocks;
+    let n = 0;
+    for (let s = 0; s < nStocks; s++) {
+      const x = src[o + s];
+      if (x === x) sorted[n++] = x;
+    }
+    const view = sorted.subarray(0, n);
+    view.sort();
+    used.fill(0, 0, n);
+    for (let s = 0; s < nStocks; s++) {
+      const x = src[o + s];
+      if (x !== x) {
+        out[o + s] = NaN;
+        continue;
+      }
+      // first index with sorted >= x: the count of smaller values
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const m = (lo + hi) >>> 1;
+        if (view[m] < x) lo = m + 1;
+        else hi = m;
+      }
+      out[o + s] = (lo + used[lo]++) / n;
+    }
+  }
+};
+
+export const addKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = a[i * sa] + b[i * sb];
+};
+export const subKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = a[i * sa] - b[i * sb];
+};
+export const mulKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = a[i * sa] * b[i * sb];
+};
+export const divKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = a[i * sa] / b[i * sb];
+};
+
+/** C pow semantics (PyTorch): pow(1, anything) = 1, pow(-1, ±inf) = 1, pow(x, 0) = 1. */
+export function cPow(x: number, y: number): number {
+  if (x === 1) return 1;
+  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
+  return Math.pow(x, y);
+}
+export const powKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = cPow(a[i * sa], b[i * sb]);
+};
+/** Elementwise max; NaN if either side is NaN. */
+export const greaterKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = Math.max(a[i * sa], b[i * sb]);
+};
+/** Elementwise min; NaN if either side is NaN. */
+export const lessKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
+  for (let i = 0; i < n; i++) out[i] = Math.min(a[i * sa], b[i * sb]);
+};

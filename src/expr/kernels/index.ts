@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './elementwise.js';
+export * from './rolling.js';

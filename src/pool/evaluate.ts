@@ -1,0 +1,69 @@
+/**
+ * Evaluation of a pool on a window (usually one it was not mined on): every
+ * member's IC and RankIC (SPEC §3 definitions of an alpha's IC / RankIC), and
+ * the same metrics, with their IRs, for the static combination: the weighted
+ * sum of the members' normalized values (SPEC §6).
+ */
+import type { StockData } from '../data/index.js';
+import { evaluateExpr, evaluateTarget, parseExpr } from '../expr/index.js';
+import { dailyIC, dailyRankIC, mean, meanNanAsZero, normalizeByDay, seriesStats } from '../metrics/index.js';
+import { UserError } from '../util/errors.js';
+import type { PoolFile } from './file.js';
+import { combineNormalized } from './linear.js';
+
+export interface PoolMemberEvaluation {
+  expr: string;
+  weight: number;
+  ic: number;
+  /** NaN when some day has no valid pair (printed as null in JSON). */
+  rank_ic: number;
+}
+
+export interface PoolEvaluation {
+  members: PoolMemberEvaluation[];
+  ensemble: { ic: number; icir: number; rank_ic: number; rank_icir: number };
+}
+
+/** Raw values of each expression on the window; an expression that cannot be evaluated there is a UserError. */
+export function evaluatePoolMembers(exprs: readonly string[], data: StockData): Float64Array[] {
+  return exprs.map((text, i) => {
+    try {
+      return evaluateExpr(parseExpr(text), data);
+    } catch (err) {
+      const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
+      throw new UserError(`pool member ${i + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
+    }
+  });
+}
+
+/**
+ * Members in file order: ic = mean daily Pearson of the normalized value and
+ * normalized target; rank_ic on raw value and raw target. Ensemble: the
+ * weighted sum of normalized members, scored the same way as an alpha; ICIR
+ * and RankICIR are mean / std over days (std with the n-1 divisor, as the
+ * combination stage reports IC_STD).
+ */
+export function evaluatePool(pool: PoolFile, data: StockData): PoolEvaluation {
+  if (pool.exprs.length === 0) throw new UserError('the pool has no expressions; nothing to evaluate.');
+  const { nDays, nStocks } = data;
+  const target = evaluateTarget(data);
+  const targetNormalized = normalizeByDay(target, nDays, nStocks);
+  const raws = evaluatePoolMembers(pool.exprs, data);
+  const normalized = raws.map((r) => normalizeByDay(r, nDays, nStocks));
+  const members = pool.exprs.map((expr, i) => ({
+    expr,
+    weight: pool.weights[i],
+    ic: meanNanAsZero(dailyIC(normalized[i], targetNormalized, nDays, nStocks)),
+    rank_ic: mean(dailyRankIC(raws[i], target, nDays, nStocks)),
+  }));
+  const combined = combineNormalized(normalized, pool.weights, nDays * nStocks);
+  const icDaily = dailyIC(normalizeByDay(combined, nDays, nStocks), targetNormalized, nDays, nStocks);
+  const rankDaily = dailyRankIC(combined, target, nDays, nStocks);
+  const ic = seriesStats(icDaily, true);
+  const rankIc = mean(rankDaily);
+  const rank = seriesStats(rankDaily, true);
+  return {
+    members,
+    ensemble: { ic: ic.mean, icir: ic.ir, rank_ic: rankIc, rank_icir: Number.isNaN(rankIc) ? NaN : rank.ir },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The AlphaSAGE pool (SPEC §4): a diverse set of alphas that gives the
+ * GFlowNet its dense rewards. A newcomer is admitted when its largest
+ * |mutual IC| with the members is at most the gate (0.3); when the pool is
+ * full it replaces the member with the lowest |IC| if its own |IC| is higher.
+ * Each try returns ic = |IC|, novelty = 1 - max |mutual IC| (1 for an empty
+ * pool) and the structural consistency reward, computed after admission.
+ * A near-duplicate (some signed mutual IC > 0.99) gets ic 0 and novelty 0
+ * (the published code returns novelty 1 for it, a defect).
+ */
+import { consistencyReward } from './consistency.js';
+import type { PoolFile } from './file.js';
+import { MemberStore } from './members.js';
+import { allocateAlpha, normalizeAlpha, normalizeAlphaInto, type NormalizedAlpha } from './normalized.js';
+import { leastSquaresWeights } from './weights.js';
+
+export interface GfnPoolOptions {
+  capacity: number;
+  /** Raw target [nDays][nStocks] (NaN allowed). */
+  target: Float64Array;
+  nDays: number;
+  nStocks: number;
+  /** Admit only when max |mutual IC| <= icGate, default 0.3. */
+  icGate?: number;
+  /** Neighbours for the consistency reward, default 3. */
+  k?: number;
+  /** Softmax temperature of the consistency reward, default 0.1. */
+  temperature?: number;
+  /** A signed mutual IC above this marks a near-duplicate, default 0.99. */
+  duplicateThreshold?: number;
+}
+
+export interface GfnTryResult {
+  /** |IC| with the target (0 for a near-duplicate). */
+  ic: number;
+  /** 1 - max |mutual IC| (1 for an empty pool, 0 for a near-duplicate). */
+  novelty: number;
+  /** Structural consistency reward after the admission step. */
+  consistency: number;
+  admitted: boolean;
+  /** The member it replaced, when the pool was full. */
+  replaced?: string;
+  /** The newcomer was a near-duplicate of this member. */
+  duplicateOf?: string;
+}
+
+export interface GfnMember {
+  expr: string;
+  /** Signed IC with the target (admission and replacement use its absolute value). */
+  ic: number;
+  normalized: Float64Array;
+  embedding: Float32Array;
+}
+
+export class GfnPool {
+  readonly capacity: number;
+  readonly nDays: number;
+  readonly nStocks: number;
+  readonly icGate: number;
+  readonly k: number;
+  readonly temperature: number;
+  readonly duplicateThreshold: number;
+  private readonly target: NormalizedAlpha;
+  private readonly store: MemberStore<Float32Array>;
+  /**
+   * Buffers the candidate is normalized into. An admitted candidate keeps
+   * them and the buffers of the member it replaces become the next scratch:
+   * no copy, no 2.4 MB allocation per try.
+   */
+  private scratch: NormalizedAlpha;
+
+  constructor(opts: GfnPoolOptions) {
+    if (!(opts.capacity >= 1)) throw new Error('pool capacity must be at least 1');
+    this.capacity = opts.capacity;
+    this.nDays = opts.nDays;
+    this.nStocks = opts.nStocks;
+    this.icGate = opts.icGate ?? 0.3;
+    this.k = opts.k ?? 3;
+    this.temperature = opts.temperature ?? 0.1;
+    this.duplicateThreshold = opts.duplicateThreshold ?? 0.99;
+    this.target = normalizeAlpha(opts.target, opts.nDays, opts.nStocks);
+    this.store = new MemberStore<Float32Array>(opts.capacity, opts.nDays, opts.nStocks);
+    this.scratch = allocateAlpha(opts.nDays, opts.nStocks);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  /**
+   * The members in pool order. `normalized` is the pool's own buffer: read it,
+   * do not keep it past the member's replacement (the pool reuses it).
+   */
+  members(): ReadonlyArray<GfnMember> {
+    const out: GfnMember[] = [];
+    for (let i = 0; i < this.size; i++) {
+      out.push({ expr: this.store.expr(i), ic: this.store.ic(i), normalized: this.store.alpha(i).values, embedding: this.store.payload(i) });
+    }
+    return out;
+  }
+
+  mutualIC(i: number, j: number): number {
+    return this.store.mutualIC(i, j);
+  }
+
+  mutualMatrix(): number[][] {
+    return this.store.mutualMatrix();
+  }
+
+  /** The largest |IC| among the members (0 when empty). */
+  bestAbsIC(): number {
+    let best = 0;
+    for (let i = 0; i < this.size; i++) best = Math.max(best, Math.abs(this.store.ic(i)));
+    return best;
+  }
+
+  /** Full admission + rewards for a newly sampled alpha; rawValues = evaluator output [nDays][nStocks]. */
+  tryAdd(expr: string, rawValues: Float64Array, embedding: Float32Array): GfnTryResult {
+    const candidate = normalizeAlphaInto(rawValues, this.nDays, this.nStocks, this.scratch);
+    const probe = this.store.probe(candidate, this.target, this.duplicateThreshold);
+    let result: GfnTryResult;
+    if (probe.duplicateOf >= 0 || !Number.isFinite(probe.ic)) {
+      result = { ic: 0, novelty: 0, consistency: 0, admitted: false };
+      if (probe.duplicateOf >= 0) result.duplicateOf = this.store.expr(probe.duplicateOf);
+    } else {
+      const absIc = Math.abs(probe.ic);
+      let maxAbsMutual = 0;
+      for (let i = 0; i < probe.mutual.length; i++) maxAbsMutual = Math.max(maxAbsMutual, Math.abs(probe.mutual[i]));
+      const novelty = this.size === 0 ? 1 : 1 - maxAbsMutual;
+      const passesGate = maxAbsMutual <= this.icGate;
+      result = { ic: absIc, novelty, consistency: 0, admitted: false };
+      if (passesGate && this.size < this.capacity) {
+        this.store.add(expr, candidate, probe.ic, embedding.slice(), probe.mutual);
+        this.scratch = allocateAlpha(this.nDays, this.nStocks);
+        result.admitted = true;
+      } else if (passesGate) {
+        let weakest = 0;
+        for (let i = 1; i < this.size; i++) if (Math.abs(this.store.ic(i)) < Math.abs(this.store.ic(weakest))) weakest = i;
+        if (absIc > Math.abs(this.store.ic(weakest))) {
+          result.replaced = this.store.expr(weakest);
+          const freed = this.store.alpha(weakest);
+          this.store.replace(weakest, expr, candidate, probe.ic, embedding.slice(), probe.mutual);
+          this.scratch = freed as NormalizedAlpha;
+          result.admitted = true;
+        }
+      }
+    }
+    result.consistency = this.consistencyOf(candidate.values, embedding);
+    return result;
+  }
+
+  /** The structural consistency reward of an expression (normalized values + embedding) against the current members. */
+  consistencyOf(normalized: Float64Array, embedding: Float32Array): number {
+    const members = [];
+    for (let i = 0; i < this.size; i++) members.push({ normalized: this.store.alpha(i).values, embedding: this.store.payload(i) });
+    return consistencyReward(normalized, embedding, members, this.nDays, this.nStocks, { k: this.k, temperature: this.temperature });
+  }
+
+  /** Least-squares weights of the members on this (train) window: w = M^-1 ic with signed ICs, the exact optimum of w'Mw - 2w'ic. */
+  fitWeights(): number[] {
+    return Array.from(leastSquaresWeights(this.store.packedMutual(), this.store.ics()));
+  }
+
+  /** The pool as a file: exprs, least-squares weights, signed ICs, mutual ICs, embeddings, plus `extra` (window, seed). */
+  toPoolFile(extra: Partial<PoolFile> = {}): PoolFile {
+    const embeddings: number[][] = [];
+    for (let i = 0; i < this.size; i++) embeddings.push(Array.from(this.store.payload(i)));
+    return {
+      exprs: this.store.exprs(),
+      weights: this.fitWeights(),
+      ics: this.store.ics(),
+      mutual_ics: this.store.mutualMatrix(),
+      embeddings,
+      ...extra,
+    };
+  }
+
+  /**
+   * Rebuilds a pool (for --resume) from a file written by `toPoolFile`:
+   * members in file order with their stored embeddings; values from `evaluate`
+   * (raw [nDays][nStocks] of an expression on this pool's window). ICs and
+   * mutual ICs are recomputed by the same code on the same values, so the
+   * rebuilt pool equals the saved one exactly and behaves identically after.
+   */
+  static fromPoolFile(file: PoolFile, opts: GfnPoolOptions, evaluate: (expr: string) => Float64Array): GfnPool {
+    const pool = new GfnPool(opts);
+    if (file.exprs.length > pool.capacity) {
+      throw new Error(`the pool file has ${file.exprs.length} members, more than the capacity ${pool.capacity}`);
+    }
+    if (!file.embeddings || file.embeddings.length !== file.exprs.length) {
+      throw new Error('a GFN pool can only be rebuilt from a file with one embedding per expression');
+    }
+    file.exprs.forEach((expr, i) => {
+      const alpha = normalizeAlpha(evaluate(expr), pool.nDays, pool.nStocks);
+      const probe = pool.store.probe(alpha, pool.target);
+      pool.store.add(expr, alpha, probe.ic, Float32Array.from((file.embeddings as number[][])[i]), probe.mutual);
+    });
+    return pool;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * An alpha's values normalized once (SPEC §3 normalize_by_day), with the
+ * per-day statistics the IC kernel needs. Every IC a pool computes (single IC
+ * against the target, mutual IC between members) is then one dot product per
+ * day: the same numbers as `dailyIC` on the normalized matrices, without its
+ * NaN checks and second pass.
+ */
+import { normalizeByDay } from '../metrics/index.js';
+
+export interface NormalizedAlpha {
+  /** normalize_by_day(raw), row-major [nDays][nStocks]; never NaN. */
+  readonly values: Float64Array;
+  /** Per day: mean over all nStocks cells of `values` (NaN cells became 0 and count). */
+  readonly dayMean: Float64Array;
+  /** Per day: population std over all nStocks cells of `values`. */
+  readonly dayStd: Float64Array;
+}
+
+/** Per-day mean and population std over all cells, computed as `dailyIC` computes them. */
+function dayStatsInto(values: Float64Array, nDays: number, nStocks: number, dayMean: Float64Array, dayStd: Float64Array): void {
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nStocks;
+    let sum = 0;
+    for (let s = 0; s < nStocks; s++) sum += values[o + s];
+    const m = sum / nStocks;
+    let ss = 0;
+    for (let s = 0; s < nStocks; s++) {
+      const c = values[o + s] - m;
+      ss += c * c;
+    }
+    dayMean[d] = m;
+    dayStd[d] = Math.sqrt(ss / nStocks);
+  }
+}
+
+/** A NormalizedAlpha with freshly allocated buffers, to be filled by `normalizeAlphaInto`. */
+export function allocateAlpha(nDays: number, nStocks: number): NormalizedAlpha {
+  return { values: new Float64Array(nDays * nStocks), dayMean: new Float64Array(nDays), dayStd: new Float64Array(nDays) };
+}
+
+/**
+ * Normalizes raw alpha values ([nDays][nStocks], NaN allowed) into `out`
+ * (reused scratch: a pool tries many candidates and keeps few).
+ */
+export function normalizeAlphaInto(raw: Float64Array, nDays: number, nStocks: number, out: NormalizedAlpha): NormalizedAlpha {
+  if (raw.length !== nDays * nStocks) {
+    throw new Error(`alpha values have ${raw.length} cells, expected ${nDays} days x ${nStocks} stocks = ${nDays * nStocks}`);
+  }
+  normalizeByDay(raw, nDays, nStocks, out.values as Float64Array<ArrayBuffer>);
+  dayStatsInto(out.values, nDays, nStocks, out.dayMean as Float64Array, out.dayStd as Float64Array);
+  return out;
+}
+
+/** Normalizes raw alpha values ([nDays][nStocks], NaN allowed) and keeps their day statistics. */
+export function normalizeAlpha(raw: Float64Array, nDays: number, nStocks: number): NormalizedAlpha {
+  return normalizeAlphaInto(raw, nDays, nStocks, allocateAlpha(nDays, nStocks));
+}
+
+/** An independent copy (a scratch candidate that is being admitted). */
+export function copyAlpha(a: NormalizedAlpha): NormalizedAlpha {
+  return { values: a.values.slice(), dayMean: a.dayMean.slice(), dayStd: a.dayStd.slice() };
+}
+
+/** Wraps values that are already normalized (no NaN), e.g. restored from a checkpoint. */
+export function fromNormalizedValues(values: Float64Array, nDays: number, nStocks: number): NormalizedAlpha {
+  const out = { values, dayMean: new Float64Array(nDays), dayStd: new Float64Array(nDays) };
+  dayStatsInto(values, nDays, nStocks, out.dayMean, out.dayStd);
+  return out;
+}
+
+/** Daily Pearson from the day's sum of products and both alphas' day statistics (SPEC §3 guard: std < 1e-3 -> denominator 1). */
+function dayIC(sumXY: number, nStocks: number, a: NormalizedAlpha, b: NormalizedAlpha, d: number): number {
+  const cov = sumXY / nStocks - a.dayMean[d] * b.dayMean[d];
+  const sa = a.dayStd[d];
+  const sb = b.dayStd[d];
+  return cov / (sa < 1e-3 || sb < 1e-3 ? 1 : sa * sb);
+}
+
+/**
+ * Mean over days of the daily Pearson correlation of two normalized alphas
+ * (SPEC §3: divisor n, a std below 1e-3 makes the denominator 1). Equals
+ * `meanNanAsZero(dailyIC(a.values, b.values))` to rounding; symmetric in a, b.
+ */
+export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
+  const x = a.values;
+  const y = b.values;
+  let total = 0;
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nStocks;
+    const end = o + nStocks;
+    // Independent accumulators let the CPU overlap the multiply-adds.
+    let s0 = 0;
+    let s1 = 0;
+    let i = o;
+    for (; i + 1 < end; i += 2) {
+      s0 += x[i] * y[i];
+      s1 += x[i + 1] * y[i + 1];
+    }
+    if (i < end) s0 += x[i] * y[i];
+    const ic = dayIC(s0 + s1, nStocks, a, b, d);
+    if (ic === ic) total += ic;
+  }
+  return total / nDays;
+}
+
+/**
+ * meanDailyIC(c, a) and meanDailyIC(c, b) in one pass over c (the candidate is
+ * read once for two members); each equals the single version exactly.
+ */
+export function meanDailyICPair(c: NormalizedAlpha, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): [number, number] {
+  const x = c.values;
+  const y = a.values;
+  const z = b.values;
+  let totalA = 0;
+  let totalB = 0;
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nStocks;
+    const end = o + nStocks;
+    let a0 = 0;
+    let a1 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let i = o;
+    for (; i + 1 < end; i += 2) {
+      const x0 = x[i];
+      const x1 = x[i + 1];
+      a0 += x0 * y[i];
+      a1 += x1 * y[i + 1];
+      b0 += x0 * z[i];
+      b1 += x1 * z[i + 1];
+    }
+    if (i < end) {
+      a0 += x[i] * y[i];
+      b0 += x[i] * z[i];
+    }
+    const icA = dayIC(a0 + a1, nStocks, c, a, d);
+    const icB = dayIC(b0 + b1, nStocks, c, b, d);
+    if (icA === icA) totalA += icA;
+    if (icB === icB) totalB += icB;
+  }
+  return [totalA / nDays, totalB / nDays];
+}

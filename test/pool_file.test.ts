@@ -1,0 +1,121 @@
+/** Pool files: JSON round trip, Python-written pools, and malformed files through the CLI (exit 2, one line). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePoolJson, readPoolFile, writePoolFile, type PoolFile } from '../src/pool/index.js';
+import { UserError } from '../src/util/errors.js';
+import { isCleanUserError, runCli } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'alphasage-poolfile-'));
+
+test('pool JSON round trip: every field, embeddings from Float32, NaN ICs as null', () => {
+  const embedding = Float32Array.from([0.1, -2.5, 1 / 3]);
+  const pool: PoolFile = {
+    exprs: ['TsCorr($close,$volume,20)', 'Div(Sub($close,$open),Add($high,0.01))', 'Mul(TsPctChange($close,10),-1.0)'],
+    weights: [0.123456789012345, -0.2, 1e-9],
+    ics: [0.031, NaN, -0.0123],
+    mutual_ics: [
+      [1, 0.1, -0.2],
+      [0.1, 1, 0.05],
+      [-0.2, 0.05, 1],
+    ],
+    embeddings: [Array.from(embedding), [0, 0, 0], [1, 2, 3]],
+    window: { start: '2013-08-01', end: '2015-12-31', universe: 'all' },
+    seed: 42,
+  };
+  const file = join(dir, 'roundtrip.json');
+  writePoolFile(file, pool);
+  const text = readFileSync(file, 'utf8');
+  assert.match(text, /"ics": \[0\.031, null, -0\.0123\]/);
+  const back = readPoolFile(file);
+  assert.deepEqual(back, pool);
+  assert.deepEqual(Float32Array.from(back.embeddings![0]), embedding);
+  // Written atomically: no temp file left beside it.
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('roundtrip')), ['roundtrip.json']);
+  // Python reads it as plain JSON with exprs and weights first.
+  const plain = JSON.parse(text) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(plain).slice(0, 2), ['exprs', 'weights']);
+});
+
+test('a pool written by the Python tools loads unchanged (indent 4, NaN words, no extra fields)', () => {
+  const python = `{
+    "exprs": [
+        "Mul(TsCorr($close,$volume,20),-0.5)",
+        "TsMean(Div(Sub($close,$open),$open),10)",
+        "Greater(TsStd($vwap,30),Abs($low))"
+    ],
+    "weights": [
+        0.012345,
+        -0.5,
+        3.0
+    ],
+    "ics": [NaN, Infinity, -Infinity]
+}`;
+  const pool = parsePoolJson(python, 'python.json');
+  assert.deepEqual(pool.exprs, ['Mul(TsCorr($close,$volume,20),-0.5)', 'TsMean(Div(Sub($close,$open),$open),10)', 'Greater(TsStd($vwap,30),Abs($low))']);
+  assert.deepEqual(pool.weights, [0.012345, -0.5, 3]);
+  assert.deepEqual(pool.ics, [NaN, NaN, NaN]);
+  assert.deepEqual(parsePoolJson('{"exprs": [], "weights": []}'), { exprs: [], weights: [] });
+});
+
+test('validation errors are UserErrors naming the problem and the fix', () => {
+  const bad = (text: string, re: RegExp) =>
+    assert.throws(() => parsePoolJson(text, 'p.json'), (e: unknown) => e instanceof UserError && re.test(e.message));
+  bad('{"exprs": ["$close"], "weights": [1]', /not valid JSON/);
+  bad('[1, 2]', /must be a JSON object/);
+  bad('{"weights": [1]}', /missing "exprs"/);
+  bad('{"exprs": ["$close"]}', /missing "weights"/);
+  bad('{"exprs": ["$close", "$open"], "weights": [1]}', /2 expressions but 1 weights; give exactly one weight per expression/);
+  bad('{"exprs": ["Foo($close)"], "weights": [1]}', /expression 1: .*unknown operator 'Foo'/);
+  bad('{"exprs": ["$close"], "weights": [NaN]}', /"weights"\[0\] is NaN or null/);
+  bad('{"exprs": ["$close"], "weights": ["1"]}', /"weights"\[0\] is "1"/);
+  bad('{"exprs": ["$close"], "weights": [1], "ics": [1, 2]}', /"ics" has 2 entries for 1 expressions/);
+  bad('{"exprs": ["$close", "$open"], "weights": [1, 2], "mutual_ics": [[1, 0]]}', /2 x 2 matrix/);
+  bad('{"exprs": ["$close", "$open"], "weights": [1, 2], "embeddings": [[1, 0], [1]]}', /different lengths/);
+  assert.throws(() => readPoolFile(join(dir, 'missing.json')), (e: unknown) => e instanceof UserError && /does not exist/.test(e.message));
+});
+
+test('malformed pool files through the CLI: exit 2 and one error line', () => {
+  const cases: [string, string, RegExp][] = [
+    ['bad-json.json', '{"exprs": ["$close"], "weights": [1,]}', /not valid JSON/],
+    ['unknown-op.json', '{"exprs": ["TsMean($close,20)", "Frobnicate($close)"], "weights": [1, 2]}', /unknown operator 'Frobnicate'/],
+    ['count.json', '{"exprs": ["TsMean($close,20)", "$open"], "weights": [1]}', /2 expressions but 1 weights/],
+  ];
+  for (const [name, text, re] of cases) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    for (const args of [['pool', 'show', file], ['pool', 'eval', file, '--split', 'test']]) {
+      const r = runCli(args);
+      assert.ok(isCleanUserError(r), `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stdout, '');
+    }
+  }
+  const missing = runCli(['pool', 'show', join(dir, 'nope.json')]);
+  assert.ok(isCleanUserError(missing), missing.stderr);
+  const both = runCli(['pool', 'eval', join(dir, 'count.json'), '--split', 'test', '--start', '2017-01-03', '--end', '2017-02-01']);
+  assert.equal(both.status, 2);
+});
+
+test('pool show prints members, weights, ICs and the mutual-IC summary', () => {
+  const file = join(dir, 'show.json');
+  writePoolFile(file, {
+    exprs: ['TsMean($close,20)', 'Rank($volume)', '$open'],
+    weights: [0.5, -0.25, 0.125],
+    ics: [0.02, -0.01, 0.005],
+    mutual_ics: [
+      [1, 0.2, -0.4],
+      [0.2, 1, 0.1],
+      [-0.4, 0.1, 1],
+    ],
+    seed: 7,
+  });
+  const r = runCli(['pool', 'show', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /3 members, seed 7/);
+  assert.match(r.stdout, /1\s+0\.500000\s+0\.0200\s+TsMean\(\$close,20\)/);
+  assert.match(r.stdout, /2\s+-0\.250000\s+-0\.0100\s+Rank\(\$volume\)/);
+  assert.match(r.stdout, /mutual IC: max \|IC\| 0\.4000 \(members 1 and 3\), mean \|IC\| 0\.2333 over 3 pairs/);
+});
