@@ -9,6 +9,12 @@
  * checks its leaves the same way). Ref is a view of its operand (no copy);
  * features are views of a per-StockData [feature][row][stock] copy.
  * An optional ExprCache keeps computed nodes across evaluations, bounded by bytes.
+ *
+ * Determinism: the same expression on the same data gives the same bits. The
+ * sliding-window sums of a node depend (at rounding level, ~1e-15 relative) on
+ * the first row they start from, so a sub-expression shared with another use,
+ * or served from the cache after being computed over more rows, may differ from
+ * a standalone evaluation in the last bits.
  */
 import { FEATURES, type StockData } from '../data/types.js';
 import { featureIndex, windowOf, type Expr, type OpExpr } from './ast.js';
@@ -47,9 +53,11 @@ export interface EvalOptions {
   /**
    * Called with the values of every computed operator node and constant
    * (arrays this evaluation owns; feature data and Ref views excluded), before
-   * parents read them; may modify them in place. Disables the cache.
+   * parents read them; may modify them in place. `rows` = the padded rows
+   * [lo, hi) the values cover (a constant: one value for all). The array may be
+   * reused after the evaluation: copy what you keep. Disables the cache.
    */
-  afterNode?: (values: Float64Array, expr: Expr) => void;
+  afterNode?: (values: Float64Array, expr: Expr, rows: { lo: number; hi: number }) => void;
 }
 
 /**
@@ -84,7 +92,7 @@ interface PlanNode {
   readonly key: string;
   readonly expr: Expr;
   readonly children: PlanNode[];
-  /** Padded rows needed [lo, hi); lo = +inf until some parent asks. */
+  /** Padded rows needed [lo, hi); empty (lo >= hi) until some parent asks. Small integers (Smis) on purpose: doubles here would slow every kernel. */
   lo: number;
   hi: number;
   /** Computed values over [lo, hi) (or a one-element array for a scalar). */
@@ -92,8 +100,35 @@ interface PlanNode {
   scalar: boolean;
   /** The value is a view into memory this evaluation does not own (feature data, the cache). */
   shared: boolean;
+  /** The value came from the buffer pool (goes back when the evaluation ends, unless returned). */
+  pooled?: boolean;
   /** Served from the cache: its children need not be computed. */
   fromCache: boolean;
+}
+
+/**
+ * Recycled node buffers: intermediate results of one evaluation go back here
+ * when it ends (fresh typed arrays cost page faults; reused ones are warm).
+ * Bounded in bytes; the returned result is never pooled (the caller owns it).
+ */
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
+const pool = new Map<number, Float64Array[]>();
+let pooledBytes = 0;
+function acquire(n: number): Float64Array {
+  const list = pool.get(n);
+  const b = list?.pop();
+  if (b) {
+    pooledBytes -= b.byteLength;
+    return b;
+  }
+  return new Float64Array(n);
+}
+function release(b: Float64Array): void {
+  if (b.byteLength < 4096 || pooledBytes + b.byteLength > POOL_MAX_BYTES || b.byteOffset !== 0 || b.length * 8 !== b.buffer.byteLength) return;
+  let list = pool.get(b.length);
+  if (!list) pool.set(b.length, (list = []));
+  list.push(b);
+  pooledBytes += b.byteLength;
 }
 
 /** Per-StockData copy of the features as [feature][paddedDays][nStocks], so rows are contiguous. */
@@ -114,6 +149,9 @@ function featureRows(data: StockData, f: number): Float64Array {
   return cols[f];
 }
 
+/** Sentinel for "no rows yet": a small integer, so row arithmetic stays in V8's integer representation. */
+const NO_ROWS = 1 << 29;
+
 /** Builds the DAG of distinct sub-expressions; returns the root and all nodes, parents before children. */
 function buildPlan(root: Expr): { root: PlanNode; order: PlanNode[] } {
   const byKey = new Map<string, PlanNode>();
@@ -126,7 +164,7 @@ function buildPlan(root: Expr): { root: PlanNode; order: PlanNode[] } {
       const nOperands = e.op.kind === 'rolling' || e.op.kind === 'pairRolling' ? e.args.length - 1 : e.args.length;
       for (let i = 0; i < nOperands; i++) children.push(visit(e.args[i]));
     }
-    node = { key, expr: e, children, lo: Infinity, hi: -Infinity, scalar: false, shared: false, fromCache: false };
+    node = { key, expr: e, children, lo: NO_ROWS, hi: -NO_ROWS, scalar: false, shared: false, fromCache: false };
     byKey.set(key, node);
     return node;
   };
@@ -197,7 +235,7 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
     const node = order[k];
     if (node.value || node.lo >= node.hi) continue;
     const value = computeNode(node, data, opts.kernels);
-    if (opts.afterNode && !node.shared && node.expr.type !== 'feature') opts.afterNode(value, node.expr);
+    if (opts.afterNode && !node.shared && node.expr.type !== 'feature') opts.afterNode(value, node.expr, { lo: node.lo, hi: node.hi });
     if (cache && node.expr.type === 'op' && !node.scalar && !node.shared) {
       cache.set(data, node.key, node.lo, node.hi, value);
       node.shared = true;
@@ -207,10 +245,18 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
   // 3. The root's rows [B, B + nDays), as an array the caller owns.
   const n = data.nDays * nS;
   const v = root.value as Float64Array;
-  if (root.scalar) return new Float64Array(n).fill(v[0]);
-  const off = (B - root.lo) * nS;
-  if (!root.shared && off === 0 && v.length === n && v.byteOffset === 0 && v.buffer.byteLength === n * 8) return v;
-  return v.slice(off, off + n);
+  let result: Float64Array;
+  if (root.scalar) result = new Float64Array(n).fill(v[0]);
+  else {
+    const off = (B - root.lo) * nS;
+    if (!root.shared && off === 0 && v.length === n && v.byteOffset === 0 && v.buffer.byteLength === n * 8) {
+      result = v;
+      root.pooled = false;
+    } else result = v.slice(off, off + n);
+  }
+  // 4. Intermediate buffers back to the pool (not cached ones: the cache keeps them).
+  for (const node of order) if (node.pooled && !node.shared && node.value) release(node.value);
+  return result;
 }
 
 /** The rows [lo, hi) of a computed child, or its scalar. */
@@ -259,7 +305,8 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         run(c.value as Float64Array, node.value, 1, 1);
         return;
       }
-      node.value = new Float64Array(nRows * nS);
+      node.value = acquire(nRows * nS);
+      node.pooled = true;
       run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS);
       return;
     }
@@ -271,7 +318,8 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         k.run(a.value as Float64Array, 0, b.value as Float64Array, 0, node.value, 1);
         return;
       }
-      node.value = new Float64Array(nRows * nS);
+      node.value = acquire(nRows * nS);
+      node.pooled = true;
       k.run(rowsOf(a, cLo, cHi, nS), a.scalar ? 0 : 1, rowsOf(b, cLo, cHi, nS), b.scalar ? 0 : 1, node.value, nRows * nS);
       return;
     }
@@ -283,13 +331,15 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         node.shared = true;
         return;
       }
-      node.value = new Float64Array(nRows * nS);
+      node.value = acquire(nRows * nS);
+      node.pooled = true;
       k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x));
       return;
     }
     case 'pairRolling': {
       const [a, b] = node.children;
-      node.value = new Float64Array(nRows * nS);
+      node.value = acquire(nRows * nS);
+      node.pooled = true;
       k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x));
       return;
     }

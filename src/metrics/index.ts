@@ -3,6 +3,7 @@
  * [nDays][nStocks]. Formulas follow the reference (AlphaGen's batch_pearsonr /
  * batch_spearmanr) so results match it, computed in float64.
  */
+import { IndexSorter } from '../expr/kernels/sortIndex.js';
 
 /** Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0. */
 export function normalizeByDay(x: Float64Array, nDays: number, nStocks: number, out = new Float64Array(nDays * nStocks)): Float64Array {
@@ -81,43 +82,35 @@ export function dailyIC(a: Float64Array, b: Float64Array, nDays: number, nStocks
 
 /** Scratch buffers for ranking one day, reused across days. */
 class RankScratch {
-  readonly sorted: Float64Array;
   readonly rankA: Float64Array;
   readonly rankB: Float64Array;
   readonly va: Float64Array;
   readonly vb: Float64Array;
+  readonly idx: Int32Array;
+  readonly sorter: IndexSorter;
   constructor(n: number) {
-    this.sorted = new Float64Array(n);
     this.rankA = new Float64Array(n);
     this.rankB = new Float64Array(n);
     this.va = new Float64Array(n);
     this.vb = new Float64Array(n);
+    this.idx = new Int32Array(n);
+    this.sorter = new IndexSorter(n);
   }
 }
 
 /** Average ranks (0-based, ties share their mean rank) of v[0..n), written to out. */
-function averageRanks(v: Float64Array, n: number, sorted: Float64Array, out: Float64Array): void {
-  const view = sorted.subarray(0, n);
-  view.set(v.subarray(0, n));
-  view.sort(); // native numeric sort of a typed array
-  for (let i = 0; i < n; i++) {
-    const x = v[i];
-    // lower bound: first index with sorted >= x; upper bound: first index with sorted > x
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (view[m] < x) lo = m + 1;
-      else hi = m;
-    }
-    const first = lo;
-    hi = n;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (view[m] <= x) lo = m + 1;
-      else hi = m;
-    }
-    out[i] = (first + lo - 1) / 2;
+function averageRanks(v: Float64Array, n: number, sc: RankScratch, out: Float64Array): void {
+  const idx = sc.idx;
+  for (let i = 0; i < n; i++) idx[i] = i;
+  sc.sorter.sort(v, 0, idx, n); // radix sort: much faster than sort + binary search
+  let first = 0;
+  while (first < n) {
+    const x = v[idx[first]];
+    let last = first + 1;
+    while (last < n && v[idx[last]] === x) last++;
+    const avg = (first + last - 1) / 2;
+    for (let k = first; k < last; k++) out[idx[k]] = avg;
+    first = last;
   }
 }
 
@@ -141,8 +134,8 @@ export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nSt
       out[d] = NaN;
       continue;
     }
-    averageRanks(sc.va, n, sc.sorted, sc.rankA);
-    averageRanks(sc.vb, n, sc.sorted, sc.rankB);
+    averageRanks(sc.va, n, sc, sc.rankA);
+    averageRanks(sc.vb, n, sc, sc.rankB);
     out[d] = pearsonOfDay(sc.rankA, sc.rankB, 0, n);
   }
   return out;

@@ -1,0 +1,69 @@
+/**
+ * Expression engine speed: the first 46 lines of the reference list (one per
+ * operator) on the bundled data, universe all, 2013-08-01..2015-12-31
+ * (610 days x 496 stocks), single thread, no cache; median of 5 runs per
+ * expression and of the total; then IC + RankIC for one expression.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundledQlibDir, loadStockData, PACKAGE_ROOT } from '../src/data/index.js';
+import { evaluateExpr, evaluateTarget, parseExpr } from '../src/expr/index.js';
+import { alphaIC, alphaRankIC } from '../src/metrics/index.js';
+
+/** Python reference times for some lines (ms, from the issue). */
+const PYTHON_MS: Record<string, number> = { 'TsKurt($volume,30)': 208, 'TsRank($close,20)': 132, 'TsVar($close,40)': 122, 'TsMed($volume,20)': 103 };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export default async function (): Promise<void> {
+  const lines = readFileSync(join(PACKAGE_ROOT, 'test', 'fixtures', 'sp500_dev40', 'exprs.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, 46);
+  const exprs = lines.map((l) => parseExpr(l));
+  const data = loadStockData({ qlibDir: await bundledQlibDir(), start: '2013-08-01', end: '2015-12-31' });
+  console.log(`data: ${data.nDays} days x ${data.nStocks} stocks (universe all), ${lines.length} expressions, median of 5 runs, no cache`);
+  // Warm-up: first JIT compilation of every kernel.
+  for (const e of exprs) evaluateExpr(e, data);
+  const runs = 5;
+  const times: number[][] = exprs.map(() => []);
+  const totals: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let total = 0;
+    exprs.forEach((e, i) => {
+      const t = performance.now();
+      evaluateExpr(e, data);
+      const dt = performance.now() - t;
+      times[i].push(dt);
+      total += dt;
+    });
+    totals.push(total);
+  }
+  console.log('| # | expression | median ms | python ms |');
+  console.log('|---|---|---|---|');
+  lines.forEach((l, i) => console.log(`| ${i} | ${l} | ${median(times[i]).toFixed(3)} | ${PYTHON_MS[l] ?? ''} |`));
+  console.log(`| | **total** (median of ${runs} totals) | **${median(totals).toFixed(1)}** | 1463 |`);
+
+  const target = evaluateTarget(data);
+  const value = evaluateExpr('TsCorr($close,$volume,20)', data);
+  const ic: number[] = [];
+  const ric: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    let t = performance.now();
+    alphaIC(value, target, data.nDays, data.nStocks);
+    const a = performance.now() - t;
+    t = performance.now();
+    alphaRankIC(value, target, data.nDays, data.nStocks);
+    const b = performance.now() - t;
+    if (r > 0) {
+      ic.push(a);
+      ric.push(b);
+    }
+  }
+  console.log('');
+  console.log('| metric (TsCorr($close,$volume,20) vs target) | median ms |');
+  console.log('|---|---|');
+  console.log(`| IC (normalize both by day + daily Pearson) | ${median(ic).toFixed(2)} |`);
+  console.log(`| RankIC (daily Spearman, average ranks) | ${median(ric).toFixed(2)} |`);
+  console.log(`| IC + RankIC | ${(median(ic) + median(ric)).toFixed(2)} |`);
+}

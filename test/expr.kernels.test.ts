@@ -1,0 +1,288 @@
+/**
+ * Every kernel against a naive implementation that materialises each window
+ * (O(w) per cell, the formulas of SPEC §2.4 written plainly), on random data
+ * with NaNs, infinities, huge values, runs of identical values and ties.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OPERATORS, type OperatorInfo } from '../src/expr/index.js';
+import { rowsBack } from '../src/expr/kernels/types.js';
+import { cPow } from '../src/expr/kernels/elementwise.js';
+import { Rng } from '../src/util/rng.js';
+
+type Window = number[];
+
+/** Mean, exact for a window of identical values (the engine's rule). */
+function mean(xs: Window): number {
+  if (xs.every((x) => x === xs[0])) return xs[0];
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+const central = (xs: Window): number[] => {
+  const m = mean(xs);
+  return xs.map((x) => x - m);
+};
+const sumOf = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
+const variance = (xs: Window): number => sumOf(central(xs).map((c) => c * c)) / (xs.length - 1);
+
+/** Naive window statistics (window oldest -> newest; NaN anywhere -> NaN unless noted). */
+const NAIVE_ROLLING: Record<string, (xs: Window) => number> = {
+  TsMean: mean,
+  TsSum: (xs) => (xs.every((x) => x === xs[0]) ? xs[0] * xs.length : sumOf(xs)),
+  TsStd: (xs) => Math.sqrt(variance(xs)),
+  TsVar: variance,
+  TsIr: (xs) => mean(xs) / Math.sqrt(variance(xs)),
+  TsMinMaxDiff: (xs) => Math.max(...xs) - Math.min(...xs),
+  TsMaxDiff: (xs) => xs[xs.length - 1] - Math.max(...xs),
+  TsMinDiff: (xs) => xs[xs.length - 1] - Math.min(...xs),
+  TsSkew: (xs) => {
+    const c = central(xs);
+    const n = xs.length;
+    const m2 = sumOf(c.map((v) => v * v)) / n;
+    return sumOf(c.map((v) => v * v * v)) / n / Math.pow(m2, 1.5);
+  },
+  TsKurt: (xs) => {
+    const c = central(xs);
+    const v = variance(xs);
+    return sumOf(c.map((x) => x ** 4)) / xs.length / (v * v) - 3;
+  },
+  TsMax: (xs) => Math.max(...xs),
+  TsMin: (xs) => Math.min(...xs),
+  TsMed: (xs) => (xs.some((x) => x !== x) ? NaN : [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]),
+  TsMad: (xs) => {
+    const m = mean(xs);
+    return sumOf(xs.map((x) => Math.abs(x - m))) / xs.length;
+  },
+  TsRank: (xs) => {
+    const last = xs[xs.length - 1];
+    const gt = xs.filter((x) => x > last).length;
+    const ge = xs.filter((x) => x >= last).length;
+    return (gt + ge + (ge > gt ? 1 : 0)) / (2 * xs.length);
+  },
+  TsDiv: (xs) => xs[xs.length - 1] / mean(xs),
+  TsPctChange: (xs) => (xs[xs.length - 1] - xs[0]) / xs[0],
+  TsWMA: (xs) => {
+    const w = xs.length;
+    const total = (w * (w - 1)) / 2;
+    return sumOf(xs.map((x, j) => (j / total) * x));
+  },
+  TsEMA: (xs) => {
+    const w = xs.length;
+    const a = 1 - 2 / (1 + w);
+    const wt = xs.map((_, j) => Math.pow(a, w - j));
+    const z = sumOf(wt);
+    return sumOf(xs.map((x, j) => (wt[j] / z) * x));
+  },
+};
+
+const NAIVE_PAIR: Record<string, (xs: Window, ys: Window) => number> = {
+  TsCov: (xs, ys) => {
+    const cx = central(xs);
+    const cy = central(ys);
+    return sumOf(cx.map((c, i) => c * cy[i])) / (xs.length - 1);
+  },
+  TsCorr: (xs, ys) => {
+    const cx = central(xs);
+    const cy = central(ys);
+    const l = sumOf(cx.map((c) => c * c));
+    const r = sumOf(cy.map((c) => c * c));
+    const d = l < 1e-6 || r < 1e-6 ? 1 : Math.sqrt(l * r);
+    return sumOf(cx.map((c, i) => c * cy[i])) / d;
+  },
+};
+
+const NAIVE_UNARY: Record<string, (x: number) => number> = {
+  Abs: Math.abs,
+  SLog1p: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === x ? 0 : NaN) * Math.log1p(Math.abs(x)),
+  Inv: (x) => 1 / x,
+  Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === x ? 0 : NaN),
+  Log: Math.log,
+};
+
+const NAIVE_BINARY: Record<string, (x: number, y: number) => number> = {
+  Add: (x, y) => x + y,
+  Sub: (x, y) => x - y,
+  Mul: (x, y) => x * y,
+  Div: (x, y) => x / y,
+  Pow: (x, y) => cPow(x, y),
+  Greater: (x, y) => (x !== x || y !== y ? NaN : x > y ? x : y),
+  Less: (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y),
+};
+
+/** Random matrix [rows][nS] with NaNs, runs of identical values, ties and, optionally, infinities and huge values. */
+function randomMatrix(rng: Rng, rows: number, nS: number, opts: { offset: number; special: boolean }): Float64Array {
+  const m = new Float64Array(rows * nS);
+  for (let s = 0; s < nS; s++) {
+    let run = 0;
+    let runValue = 0;
+    for (let t = 0; t < rows; t++) {
+      let v: number;
+      const u = rng.next();
+      if (run > 0) {
+        v = runValue;
+        run--;
+      } else if (u < 0.06) v = NaN;
+      else if (u < 0.08) {
+        run = 5 + rng.int(60); // a run of identical values, sometimes longer than the window
+        runValue = opts.offset + Math.round(rng.normal() * 4) / 4;
+        v = runValue;
+      } else if (u < 0.12) v = opts.offset + Math.round(rng.normal() * 2); // ties
+      else if (opts.special && u < 0.13) v = rng.next() < 0.5 ? Infinity : -Infinity;
+      else if (opts.special && u < 0.14) v = (rng.next() < 0.5 ? 1 : -1) * 1e120;
+      else if (opts.special && u < 0.15) v = 0;
+      else v = opts.offset + rng.normal() * (s % 3 === 0 ? 1e-3 : 1);
+      m[t * nS + s] = v;
+    }
+  }
+  return m;
+}
+
+function close(a: number, b: number, tol: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  return Math.abs(a - b) <= tol * (1 + Math.abs(b));
+}
+
+/** Tolerance per kernel: exact for order statistics, rounding-level for running sums. */
+const TOL: Record<string, number> = { TsSkew: 1e-7, TsKurt: 1e-7, TsCorr: 1e-8, TsIr: 1e-8 };
+
+const DATASETS = [
+  { name: 'centred data', offset: 0, special: false },
+  { name: 'data far from 0 (price-like)', offset: 100, special: false },
+  { name: 'data with infinities, 0 and 1e120', offset: 3, special: true },
+];
+
+for (const op of OPERATORS.filter((o) => o.kind === 'rolling')) {
+  test(`rolling kernel ${op.name} matches the naive window formula`, () => {
+    const k = op.kernel;
+    assert.equal(k.kind, 'rolling');
+    if (k.kind !== 'rolling') return;
+    const naive = NAIVE_ROLLING[op.name];
+    for (const ds of DATASETS) {
+      for (const w of [1, 2, 3, 10, 20]) {
+        const rng = new Rng(w * 1000 + ds.offset * 7 + op.name.length);
+        const nS = 7;
+        const nOut = 150;
+        const back = rowsBack(k.rows, w);
+        if (k.rows === 'shift') {
+          // Ref: the evaluator passes the shifted rows; the kernel copies.
+          const src = randomMatrix(rng, nOut, nS, ds);
+          const out = new Float64Array(nOut * nS);
+          k.run(src, out, nOut, nS, w);
+          assert.deepEqual(out, src);
+          continue;
+        }
+        const src = randomMatrix(rng, nOut + back, nS, ds);
+        const out = new Float64Array(nOut * nS).fill(-12345);
+        k.run(src, out, nOut, nS, w);
+        for (let r = 0; r < nOut; r++) {
+          for (let s = 0; s < nS; s++) {
+            let want: number;
+            if (op.name === 'TsDelta') want = src[(r + w) * nS + s] - src[r * nS + s];
+            else {
+              const xs: number[] = [];
+              for (let j = 0; j < w; j++) xs.push(src[(r + j) * nS + s]);
+              const twoPoint = op.name === 'TsPctChange' || op.name === 'TsRank';
+              want = !twoPoint && xs.some((x) => x !== x) ? NaN : naive(xs);
+            }
+            const got = out[r * nS + s];
+            assert.ok(close(got, want, TOL[op.name] ?? 1e-9), `${op.name} w=${w} ${ds.name} row ${r} stock ${s}: got ${got}, naive ${want}`);
+          }
+        }
+      }
+    }
+  });
+}
+
+for (const op of OPERATORS.filter((o) => o.kind === 'pairRolling')) {
+  test(`pair rolling kernel ${op.name} matches the naive window formula`, () => {
+    const k = op.kernel;
+    if (k.kind !== 'pairRolling') return assert.fail('not a pair kernel');
+    for (const ds of DATASETS) {
+      for (const w of [2, 3, 10, 20]) {
+        const rng = new Rng(w * 1000 + ds.offset * 7 + 99);
+        const nS = 7;
+        const nOut = 150;
+        const a = randomMatrix(rng, nOut + w - 1, nS, ds);
+        const b = randomMatrix(rng, nOut + w - 1, nS, { ...ds, offset: ds.offset / 2 });
+        // Make some columns depend on each other (strong correlation, exercising the sums).
+        for (let i = 0; i < a.length; i += nS) b[i + 1] = 2 * a[i + 1] + 1;
+        const out = new Float64Array(nOut * nS);
+        k.run(a, b, out, nOut, nS, w);
+        for (let r = 0; r < nOut; r++) {
+          for (let s = 0; s < nS; s++) {
+            const xs: number[] = [];
+            const ys: number[] = [];
+            for (let j = 0; j < w; j++) {
+              xs.push(a[(r + j) * nS + s]);
+              ys.push(b[(r + j) * nS + s]);
+            }
+            const want = xs.some((x) => x !== x) || ys.some((y) => y !== y) ? NaN : NAIVE_PAIR[op.name](xs, ys);
+            const got = out[r * nS + s];
+            assert.ok(close(got, want, TOL[op.name] ?? 1e-9), `${op.name} w=${w} ${ds.name} row ${r} stock ${s}: got ${got}, naive ${want}`);
+          }
+        }
+      }
+    }
+  });
+}
+
+function unaryOrBinary(kind: 'unary' | 'binary'): OperatorInfo[] {
+  return OPERATORS.filter((o) => o.kind === kind && o.name !== 'Rank');
+}
+
+test('unary elementwise kernels match Math on special values', () => {
+  const xs = Float64Array.from([0, -0, 1, -1, 0.5, -2.5, 1e-300, 1e300, Infinity, -Infinity, NaN, 3, 1e-9, -1e-9]);
+  for (const op of unaryOrBinary('unary')) {
+    const k = op.kernel;
+    if (k.kind !== 'unary') return assert.fail();
+    const out = new Float64Array(xs.length);
+    k.run(xs, out, 1, xs.length);
+    xs.forEach((x, i) => assert.ok(Object.is(out[i], NAIVE_UNARY[op.name](x)) || (out[i] === 0 && NAIVE_UNARY[op.name](x) === 0), `${op.name}(${x}) = ${out[i]}`));
+  }
+});
+
+test('binary elementwise kernels, with scalars broadcast by stride 0', () => {
+  const vals = [0, -0, 1, -1, 0.5, -2.5, 2, Infinity, -Infinity, NaN, 1e-3, -0.01];
+  const a: number[] = [];
+  const b: number[] = [];
+  for (const x of vals) for (const y of vals) (a.push(x), b.push(y));
+  const A = Float64Array.from(a);
+  const B = Float64Array.from(b);
+  for (const op of unaryOrBinary('binary')) {
+    const k = op.kernel;
+    if (k.kind !== 'binary') return assert.fail();
+    const out = new Float64Array(A.length);
+    k.run(A, 1, B, 1, out, A.length);
+    for (let i = 0; i < A.length; i++) assert.ok(Object.is(out[i], NAIVE_BINARY[op.name](A[i], B[i])) || out[i] === NAIVE_BINARY[op.name](A[i], B[i]), `${op.name}(${A[i]},${B[i]}) = ${out[i]}`);
+    const outS = new Float64Array(A.length);
+    k.run(A, 1, Float64Array.of(-0.5), 0, outS, A.length);
+    for (let i = 0; i < A.length; i++) assert.ok(Object.is(outS[i], NAIVE_BINARY[op.name](A[i], -0.5)), `${op.name}(${A[i]},-0.5)`);
+  }
+  assert.equal(cPow(1, NaN), 1, 'C pow: 1^NaN = 1');
+  assert.equal(cPow(-1, Infinity), 1);
+  assert.ok(Number.isNaN(cPow(-8, 1 / 3)));
+});
+
+test('Rank: ascending, ties in stock order, position / n over non-NaN values, NaN stays NaN', () => {
+  const rank = OPERATORS.find((o) => o.name === 'Rank')?.kernel;
+  if (!rank || rank.kind !== 'unary') return assert.fail();
+  const rng = new Rng(5);
+  const nS = 33;
+  const rows = 40;
+  const src = new Float64Array(rows * nS);
+  for (let i = 0; i < src.length; i++) {
+    const u = rng.next();
+    src[i] = u < 0.1 ? NaN : u < 0.4 ? rng.int(4) : u < 0.45 ? (rng.next() < 0.5 ? -Infinity : Infinity) : u < 0.5 ? -0 : rng.normal();
+  }
+  for (let s = 0; s < nS; s++) src[3 * nS + s] = NaN; // a row with no value
+  const out = new Float64Array(src.length);
+  rank.run(src, out, rows, nS);
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(src.subarray(r * nS, (r + 1) * nS));
+    const valid = row.map((x, s) => ({ x, s })).filter((e) => e.x === e.x);
+    const order = [...valid].sort((p, q) => (p.x < q.x ? -1 : p.x > q.x ? 1 : p.s - q.s));
+    const want = new Array<number>(nS).fill(NaN);
+    order.forEach((e, pos) => (want[e.s] = pos / valid.length));
+    for (let s = 0; s < nS; s++) assert.ok(Object.is(out[r * nS + s], want[s]), `row ${r} stock ${s}: ${out[r * nS + s]} vs ${want[s]}`);
+  }
+});
