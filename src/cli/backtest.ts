@@ -1,0 +1,123 @@
+/** `alphasage backtest`: Qlib TopkDropout (and long-short deciles) on a saved prediction, against a benchmark. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { BUNDLED_INDEX_CSV, resolveQlibDir } from '../data/index.js';
+import { readPrediction } from '../combine/predFile.js';
+import { benchmarkFromCsv, benchmarkFromQlib, type BenchmarkSeries } from '../backtest/benchmark.js';
+import { loadMarketForPrediction } from '../backtest/load.js';
+import { equalWeightReturns } from '../backtest/market.js';
+import { formatBacktestSummary, runBacktest, writeBacktest } from '../backtest/run.js';
+import { TOPK_DEFAULTS, type TopkDropoutOptions } from '../backtest/topkDropout.js';
+import { UserError } from '../util/errors.js';
+import { choiceFlag, floatFlag, intFlag } from './common.js';
+import { boolSwitch } from './combine.js';
+
+interface BacktestFlags {
+  pred: string;
+  segment: 'valid' | 'test' | 'all';
+  topk: number;
+  nDrop: number;
+  dealPrice: 'close' | 'open';
+  openCost: number;
+  closeCost: number;
+  minCost: number;
+  account: number;
+  riskDegree: number;
+  holdThresh: number;
+  onlyTradable: boolean;
+  tradeUnit: number;
+  limitThreshold?: number;
+  longShort: boolean;
+  lsQuantile: number;
+  holdingPeriod: number;
+  benchmark?: string;
+  qlibDir?: string;
+  out?: string;
+}
+
+export function registerBacktest(program: Command): void {
+  program
+    .command('backtest')
+    .description(
+      "Backtest the prediction written by `alphasage combine` with Qlib's TopkDropout rules (hold topk, each day swap the n_drop worst held for the best not held, deal at the close, Qlib's costs) against a benchmark; optionally also a long-short top/bottom-decile portfolio.",
+    )
+    .requiredOption('--pred <dir>', "output folder of 'alphasage combine' (pred.json + pred.f64)")
+    .option('--segment <name>', 'days to trade: valid, test or all', choiceFlag('--segment', ['valid', 'test', 'all'] as const), 'test')
+    .option('--topk <n>', 'stocks held', intFlag('--topk', 1), TOPK_DEFAULTS.topk)
+    .option('--n-drop <n>', 'held stocks swapped each day', intFlag('--n-drop', 0), TOPK_DEFAULTS.nDrop)
+    .option('--deal-price <p>', 'trade at the close or the open', choiceFlag('--deal-price', ['close', 'open'] as const), 'close')
+    .option('--open-cost <x>', 'cost rate of a purchase', floatFlag('--open-cost', 0, 0.5), TOPK_DEFAULTS.openCost)
+    .option('--close-cost <x>', 'cost rate of a sale', floatFlag('--close-cost', 0, 0.5), TOPK_DEFAULTS.closeCost)
+    .option('--min-cost <x>', 'minimum cost of a trade (currency)', floatFlag('--min-cost', 0), TOPK_DEFAULTS.minCost)
+    .option('--account <x>', 'initial cash', floatFlag('--account', 1), TOPK_DEFAULTS.account)
+    .option('--risk-degree <x>', 'share of the cash spent on buys', floatFlag('--risk-degree', 0.01, 1), TOPK_DEFAULTS.riskDegree)
+    .option('--hold-thresh <n>', 'days a stock is held before it may be sold', intFlag('--hold-thresh', 0), TOPK_DEFAULTS.holdThresh)
+    .option('--only-tradable [bool]', 'pick the best / worst among tradable stocks only (Qlib only_tradable)', boolSwitch('--only-tradable'), false)
+    .option('--trade-unit <n>', 'round share amounts down to multiples of this (0: fractional shares; Qlib uses 100 for China)', floatFlag('--trade-unit', 0), 0)
+    .option('--limit-threshold <x>', 'a stock up (down) this much since the last close cannot be bought (sold); default: no limit', floatFlag('--limit-threshold', 0.001, 1))
+    .option('--long-short [bool]', 'also run a long-short portfolio of the top and bottom quantiles', boolSwitch('--long-short'), false)
+    .option('--ls-quantile <x>', 'long-short: share of stocks in each leg', floatFlag('--ls-quantile', 0.001, 0.5), 0.1)
+    .option('--holding-period <n>', 'long-short: days between rebalances', intFlag('--holding-period', 1), 20)
+    .addOption(
+      new Option('--benchmark <csv|symbol|equal>', "index series: a CSV with date and close columns, a Qlib instrument symbol, or 'equal' (the universe's equal-weight return)").default(
+        undefined,
+        'the S&P 500 index CSV for the bundled data, else equal',
+      ),
+    )
+    .option('--qlib-dir <dir>', 'Qlib data folder (default: the one the prediction was made on)')
+    .option('--out <dir>', 'output folder for backtest.json and backtest_daily.csv (default: the --pred folder)')
+    .action(async (opts: BacktestFlags) => {
+      if (!existsSync(opts.pred) || !statSync(opts.pred).isDirectory()) {
+        throw new UserError(`--pred ${opts.pred} is not a folder; pass the output folder of 'alphasage combine'.`);
+      }
+      if (opts.nDrop > opts.topk) throw new UserError(`--n-drop ${opts.nDrop} is larger than --topk ${opts.topk}; swap at most the stocks held.`);
+      const pred = readPrediction(opts.pred);
+      const { meta } = pred;
+      const seg: [number, number] = opts.segment === 'all' ? [0, meta.shape[0]] : (meta.segments[opts.segment] as [number, number] | undefined) ?? [0, 0];
+      if (!(seg[1] > seg[0])) throw new UserError(`the prediction has no '${opts.segment}' days; use --segment all.`);
+      if (opts.topk > meta.shape[1]) throw new UserError(`--topk ${opts.topk} exceeds the ${meta.shape[1]} stocks of the prediction; lower it.`);
+      const source = opts.qlibDir ?? meta.data.qlib_dir ?? undefined;
+      const qlibDir = await resolveQlibDir(source);
+      const { market, signal, from } = loadMarketForPrediction(qlibDir, pred, seg[0], seg[1]);
+      const days = market.dates.slice(from);
+
+      let bench: BenchmarkSeries;
+      const spec = opts.benchmark ?? (source === undefined ? BUNDLED_INDEX_CSV : 'equal');
+      if (spec === 'equal') {
+        bench = { name: 'equal-weight universe', returns: equalWeightReturns(market).slice(from) };
+      } else if (existsSync(spec) || /\.csv$/i.test(spec)) {
+        bench = benchmarkFromCsv(spec, days);
+        if (spec === BUNDLED_INDEX_CSV) bench.name = 'S&P 500 index (data/sp500_index_2013_2018.csv)';
+      } else {
+        bench = benchmarkFromQlib(qlibDir, spec, days);
+      }
+      const topk: TopkDropoutOptions = {
+        topk: opts.topk,
+        nDrop: opts.nDrop,
+        dealPrice: opts.dealPrice,
+        openCost: opts.openCost,
+        closeCost: opts.closeCost,
+        minCost: opts.minCost,
+        account: opts.account,
+        riskDegree: opts.riskDegree,
+        holdThresh: opts.holdThresh,
+        onlyTradable: opts.onlyTradable,
+        tradeUnit: opts.tradeUnit,
+        limitThreshold: opts.limitThreshold ?? null,
+      };
+      const ls = opts.longShort ? { quantile: opts.lsQuantile, holdingPeriod: opts.holdingPeriod, openCost: opts.openCost, closeCost: opts.closeCost } : undefined;
+      const out = runBacktest(market, signal, from, market.nDays, bench, topk, ls);
+      const dir = opts.out ?? opts.pred;
+      writeBacktest(dir, out, {
+        pred: resolve(opts.pred),
+        segment: opts.segment,
+        benchmark: bench.name,
+        ...topk,
+        long_short: ls ?? null,
+      });
+      console.log(formatBacktestSummary(out.summary, out.longShort?.summary));
+      console.log(`wrote ${relative(process.cwd(), dir) || '.'}/backtest.json and backtest_daily.csv`);
+    });
+}

@@ -1,0 +1,343 @@
+/**
+ * `alphasage combine` end to end: load the data from the train window's first
+ * day to the test window's last, evaluate and normalize the pool's alphas,
+ * combine them (adaptive or static) over the valid and test days, score the
+ * prediction per window, and write everything the backtest and the report read.
+ *
+ * Output folder:
+ *   metrics.json    settings, metrics per window, per-alpha statistics, timings
+ *   metrics.txt     the metrics table as printed
+ *   daily.csv       date, segment, ic, rank_ic, ret (top-20% return / label_days), n_selected
+ *   pred.f64/.json  the daily prediction (layout in predFile.ts)
+ *   mutual_ic.json  the alphas' mutual-IC matrix over the valid + test days
+ *   selection.json  (adaptive) per day: selected alphas, coefficients, intercept, dropped
+ *   pool.json       a copy of the pool
+ */
+import { join } from 'node:path';
+import type { StockData } from '../data/types.js';
+import { loadStockData } from '../data/stockData.js';
+import { evaluateExpr, parseExpr } from '../expr/index.js';
+import { normalizeByDay } from '../metrics/index.js';
+import { evaluatePoolMembers, writePoolFile, type PoolFile } from '../pool/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { adaptiveCombine, type AlphaPanel, type DaySelection } from './adaptive.js';
+import { dailyAlphaICs, mutualICMatrix, type DailyAlphaICs } from './dailyIc.js';
+import { formatMetricsTable, predictionMetrics, type PredictionDaily, type PredictionMetrics } from './metrics.js';
+import { writePrediction, type DataSource, PRED_FORMAT } from './predFile.js';
+import { fitStaticWeights, staticCombine } from './static.js';
+
+export interface DateWindow {
+  start: string;
+  end: string;
+}
+
+export interface CombineSettings {
+  mode: 'adaptive' | 'static';
+  /** Static: the pool's weights ('pool') or least squares on the train window ('fit'). */
+  staticWeights: 'pool' | 'fit';
+  thresholdRic: number;
+  thresholdRicir: number;
+  nFactors: number;
+  /** Rolling window in days, or Infinity (expanding). */
+  window: number;
+  labelDays: number;
+  dependenceTol: number;
+  train: DateWindow;
+  valid: DateWindow;
+  test: DateWindow;
+}
+
+export interface AlphaStats {
+  expr: string;
+  weight: number;
+  /** The pool file's IC (its mining window), when stored. */
+  pool_ic: number | null;
+  /** Mean daily IC / RankIC of the normalized alpha against the raw target, per window. */
+  valid_ic: number;
+  valid_rank_ic: number;
+  test_ic: number;
+  test_rank_ic: number;
+  /** Adaptive: predicted days on which the alpha was selected (and kept in the fit). */
+  days_selected: number | null;
+}
+
+export interface CombineResult {
+  metrics: Record<'valid' | 'test', PredictionMetrics>;
+  table: string;
+  alphas: AlphaStats[];
+  dates: string[];
+  segments: Record<'valid' | 'test', [number, number]>;
+  pred: Float64Array;
+  daily: Record<'valid' | 'test', PredictionDaily>;
+  selections: readonly DaySelection[] | null;
+  staticWeights: number[] | null;
+  mutualIC: Float64Array;
+  symbols: readonly string[];
+  timingsMs: Record<string, number>;
+}
+
+/** The label `Ref($close,-L)/$close-1`. */
+export function targetExpr(labelDays: number): string {
+  return `Sub(Div(Ref($close,-${labelDays}),$close),1.0)`;
+}
+
+/** Window days as panel indices [first, end); throws a UserError when the window holds no day. */
+function windowDays(dates: readonly string[], offset: number, nDays: number, w: DateWindow, flag: string): [number, number] {
+  let first = -1;
+  let end = -1;
+  for (let d = 0; d < nDays; d++) {
+    const day = dates[offset + d];
+    if (day >= w.start && day <= w.end) {
+      if (first < 0) first = d;
+      end = d + 1;
+    }
+  }
+  if (first < 0) throw new UserError(`${flag} ${w.start}:${w.end} holds no trading day of the data; pick dates inside ${dates[offset]}..${dates[offset + nDays - 1]}.`);
+  return [first, end];
+}
+
+function meanOfRange(x: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += x[i];
+  return s / (to - from);
+}
+
+export function validateWindows(s: CombineSettings): void {
+  const order: Array<[string, DateWindow]> = [
+    ['--train', s.train],
+    ['--valid', s.valid],
+    ['--test', s.test],
+  ];
+  for (const [flag, w] of order) {
+    if (w.end < w.start) throw new UserError(`${flag} ends (${w.end}) before it starts (${w.start}); give START:END in order.`);
+  }
+  if (s.valid.start <= s.train.start) throw new UserError(`--valid starts (${s.valid.start}) before the train window's first day ${s.train.start}; the history must come first.`);
+  if (s.test.start <= s.valid.end) throw new UserError(`--test starts (${s.test.start}) on or before the end of --valid (${s.valid.end}); give windows that follow each other.`);
+}
+
+/** The valid and test days as panel indices, checked against the labelled history before them. */
+export function planDays(data: StockData, s: CombineSettings): { valid: [number, number]; test: [number, number]; predictDays: number[] } {
+  const { nDays, backtrack } = data;
+  const valid = windowDays(data.dates, backtrack, nDays, s.valid, '--valid');
+  const test = windowDays(data.dates, backtrack, nDays, s.test, '--test');
+  const predictDays: number[] = [];
+  for (let d = valid[0]; d < valid[1]; d++) predictDays.push(d);
+  for (let d = test[0]; d < test[1]; d++) predictDays.push(d);
+  const shift = s.labelDays + 1;
+  const history = Number.isFinite(s.window) ? Math.min(s.window, valid[0] - shift) : valid[0] - shift;
+  if (history < 2) {
+    throw new UserError(
+      `only ${Math.max(0, history)} days of labelled history before ${data.dates[backtrack + valid[0]]}; start --train earlier (at least ${shift + 2} trading days before --valid) or lower --label-days.`,
+    );
+  }
+  return { valid, test, predictDays };
+}
+
+/** Combines an already loaded pool on `data` (the train start .. test end window). */
+export function combineOnData(pool: PoolFile, data: StockData, s: CombineSettings, log: (msg: string) => void = () => {}): CombineResult {
+  validateWindows(s);
+  const timings: Record<string, number> = {};
+  const tick = (name: string, t0: number) => (timings[name] = Math.round(performance.now() - t0));
+  const { nDays, nStocks, backtrack } = data;
+  const n = pool.exprs.length;
+  if (n === 0) throw new UserError('the pool has no expressions; mine or write a pool with at least one.');
+
+  let t = performance.now();
+  const alphas = evaluatePoolMembers(pool.exprs, data);
+  for (const a of alphas) normalizeByDay(a, nDays, nStocks, a as Float64Array<ArrayBuffer>); // in place: the raw values are not needed again
+  const target = evaluateExpr(parseExpr(targetExpr(s.labelDays)), data);
+  tick('evaluate', t);
+  log(`evaluated ${n} alphas and the target on ${nDays} days x ${nStocks} stocks (${timings.evaluate} ms)`);
+
+  const { valid, test, predictDays } = planDays(data, s);
+  const shift = s.labelDays + 1;
+  const panel: AlphaPanel = { nDays, nStocks, alphas, target };
+  const closeRow = (day: number) => (backtrack + day) * 6 * nStocks + nStocks; // feature 1 = close
+  const tradable = (day: number, stock: number) => Number.isFinite(data.values[closeRow(day) + stock]);
+
+  t = performance.now();
+  const daily: DailyAlphaICs = dailyAlphaICs(alphas, target, nDays, nStocks);
+  tick('daily_ic', t);
+
+  t = performance.now();
+  let pred: Float64Array;
+  let selections: readonly DaySelection[] | null = null;
+  let staticWeights: number[] | null = null;
+  if (s.mode === 'adaptive') {
+    const res = adaptiveCombine(panel, {
+      predictDays,
+      window: s.window,
+      labelDays: s.labelDays,
+      thresholdRic: s.thresholdRic,
+      thresholdRicir: s.thresholdRicir,
+      nFactors: s.nFactors,
+      dependenceTol: s.dependenceTol,
+      dailyICs: daily,
+      tradable,
+    });
+    pred = res.pred;
+    selections = res.selections;
+  } else {
+    if (s.staticWeights === 'fit') {
+      // the train window's labelled days only: a label needs labelDays more closes
+      const end = valid[0] - shift;
+      staticWeights = [...fitStaticWeights(panel, 0, end, s.dependenceTol).coef];
+    } else {
+      staticWeights = [...pool.weights];
+    }
+    pred = staticCombine(panel, staticWeights, predictDays, tradable);
+  }
+  tick('combine', t);
+  log(`${s.mode} combination of ${predictDays.length} days (${timings.combine} ms)`);
+
+  t = performance.now();
+  const nValid = valid[1] - valid[0];
+  const nTest = test[1] - test[0];
+  const targetRows = (w: [number, number]) => target.subarray(w[0] * nStocks, w[1] * nStocks);
+  const mValid = predictionMetrics(pred.subarray(0, nValid * nStocks), targetRows(valid), nValid, nStocks, s.labelDays);
+  const mTest = predictionMetrics(pred.subarray(nValid * nStocks), targetRows(test), nTest, nStocks, s.labelDays);
+  tick('metrics', t);
+
+  t = performance.now();
+  const mutualIC = mutualICMatrix(alphas, nStocks, valid[0], test[1]);
+  tick('mutual_ic', t);
+
+  const selectedDays = new Array<number>(n).fill(0);
+  if (selections) {
+    for (const sel of selections) sel.fit.selected.forEach((a, k) => sel.fit.coef[k] !== 0 && selectedDays[a]++);
+  }
+  const alphaStats: AlphaStats[] = pool.exprs.map((expr, a) => {
+    const o = a * nDays;
+    return {
+      expr,
+      weight: pool.weights[a],
+      pool_ic: pool.ics && Number.isFinite(pool.ics[a]) ? pool.ics[a] : null,
+      valid_ic: meanOfRange(daily.ic, o + valid[0], o + valid[1]),
+      valid_rank_ic: meanOfRange(daily.rankIc, o + valid[0], o + valid[1]),
+      test_ic: meanOfRange(daily.ic, o + test[0], o + test[1]),
+      test_rank_ic: meanOfRange(daily.rankIc, o + test[0], o + test[1]),
+      days_selected: selections ? selectedDays[a] : null,
+    };
+  });
+  const dates = predictDays.map((d) => data.dates[backtrack + d]);
+  return {
+    metrics: { valid: mValid.metrics, test: mTest.metrics },
+    table: formatMetricsTable([
+      { name: 'Validation', metrics: mValid.metrics },
+      { name: 'Test', metrics: mTest.metrics },
+    ]),
+    alphas: alphaStats,
+    dates,
+    segments: { valid: [0, nValid], test: [nValid, nValid + nTest] },
+    pred,
+    daily: { valid: mValid.daily, test: mTest.daily },
+    selections,
+    staticWeights,
+    mutualIC,
+    symbols: data.symbols,
+    timingsMs: timings,
+  };
+}
+
+export interface CombineRunOptions {
+  poolPath: string;
+  pool: PoolFile;
+  qlibDir: string;
+  source: DataSource;
+  settings: CombineSettings;
+  out: string;
+  log?: (msg: string) => void;
+}
+
+/** Loads the data, combines, and writes the output folder. */
+export function runCombine(o: CombineRunOptions): CombineResult {
+  const log = o.log ?? (() => {});
+  const s = o.settings;
+  validateWindows(s);
+  let t = performance.now();
+  const data = loadStockData({
+    qlibDir: o.qlibDir,
+    universe: o.source.universe,
+    universeFile: o.source.universe_file ?? undefined,
+    start: s.train.start,
+    end: s.test.end,
+  });
+  const loadMs = Math.round(performance.now() - t);
+  planDays(data, s); // a bad window fails before any output
+  log(`loaded ${data.nDays} days x ${data.nStocks} stocks (${data.dates[data.backtrack]}..${data.dates[data.backtrack + data.nDays - 1]}) in ${loadMs} ms`);
+  const r = combineOnData(o.pool, data, s, log);
+  r.timingsMs.load = loadMs;
+  t = performance.now();
+  writeCombineOutput(o, r);
+  r.timingsMs.write = Math.round(performance.now() - t);
+  return r;
+}
+
+export function writeCombineOutput(o: CombineRunOptions, r: CombineResult): void {
+  const s = o.settings;
+  const dir = o.out;
+  writePrediction(
+    dir,
+    {
+      format: PRED_FORMAT,
+      dtype: 'float64',
+      byte_order: 'little',
+      shape: [r.dates.length, r.symbols.length],
+      dates: r.dates,
+      symbols: [...r.symbols],
+      segments: r.segments,
+      label_days: s.labelDays,
+      mode: s.mode,
+      data: o.source,
+    },
+    r.pred,
+  );
+  const lines = ['date,segment,ic,rank_ic,ret,n_selected'];
+  (['valid', 'test'] as const).forEach((seg) => {
+    const [a, b] = r.segments[seg];
+    const d = r.daily[seg];
+    for (let i = a; i < b; i++) {
+      const nSel = r.selections ? r.selections[i].fit.coef.filter((c) => c !== 0).length : r.alphas.length;
+      lines.push(`${r.dates[i]},${seg},${d.ic[i - a]},${d.rankIc[i - a]},${d.ret[i - a]},${nSel}`);
+    }
+  });
+  writeFileAtomic(join(dir, 'daily.csv'), lines.join('\n') + '\n');
+  const n = r.alphas.length;
+  const matrix: number[][] = [];
+  for (let i = 0; i < n; i++) matrix.push(Array.from(r.mutualIC.subarray(i * n, (i + 1) * n)));
+  writeJsonAtomic(join(dir, 'mutual_ic.json'), { exprs: r.alphas.map((a) => a.expr), window: { start: r.dates[0], end: r.dates[r.dates.length - 1] }, matrix });
+  if (r.selections) {
+    writeJsonAtomic(
+      join(dir, 'selection.json'),
+      r.selections.map((sel, i) => ({
+        date: r.dates[i],
+        history: [sel.begin, sel.end],
+        fallback: sel.fallback,
+        selected: sel.fit.selected,
+        coef: sel.fit.coef,
+        intercept: sel.fit.intercept,
+        dropped: sel.fit.dropped,
+        rows: sel.fit.rows,
+      })),
+    );
+  }
+  writePoolFile(join(dir, 'pool.json'), o.pool);
+  writeFileAtomic(join(dir, 'metrics.txt'), r.table + '\n');
+  writeJsonAtomic(join(dir, 'metrics.json'), {
+    mode: s.mode,
+    pool: o.poolPath,
+    data: o.source,
+    settings: {
+      ...s,
+      window: Number.isFinite(s.window) ? s.window : 'inf',
+    },
+    windows: {
+      valid: { start: r.dates[r.segments.valid[0]], end: r.dates[r.segments.valid[1] - 1], days: r.segments.valid[1] - r.segments.valid[0], ...r.metrics.valid },
+      test: { start: r.dates[r.segments.test[0]], end: r.dates[r.segments.test[1] - 1], days: r.segments.test[1] - r.segments.test[0], ...r.metrics.test },
+    },
+    static_weights: r.staticWeights,
+    alphas: r.alphas,
+    timings_ms: r.timingsMs,
+  });
+}
