@@ -1,0 +1,43 @@
+/**
+ * What a mining run mines on: a Qlib folder (default: the bundled set), a
+ * universe (name or instruments file), the train window and the test window
+ * it reports on. Stored in the run's config so --resume reloads the same data.
+ */
+import { resolve } from 'node:path';
+import { bundledQlibDir, loadStockData, SPLITS, type DateWindow, type StockData } from '../data/index.js';
+import { UserError } from '../util/errors.js';
+import type { MinerData } from './miner.js';
+
+export interface DataSpec {
+  /** Qlib folder; null = the bundled S&P 500 set. */
+  qlibDir: string | null;
+  /** Universe name (instruments/<name>.txt). */
+  instrument: string;
+  /** An instruments file instead of the universe name (absolute path). */
+  universeFile: string | null;
+  train: DateWindow;
+  test: DateWindow | null;
+}
+
+/** A window flag: a split name (train, valid, test) or START:END (YYYY-MM-DD:YYYY-MM-DD). */
+export function parseWindowFlag(flag: string, value: string): DateWindow {
+  const split = (SPLITS as Record<string, DateWindow>)[value];
+  if (split) return { ...split };
+  const m = /^(\d{4}-\d{2}-\d{2})(?::|\.\.)(\d{4}-\d{2}-\d{2})$/.exec(value);
+  if (!m) throw new UserError(`${flag} must be a split (${Object.keys(SPLITS).join(', ')}) or START:END like 2013-08-01:2015-12-31, got '${value}'.`);
+  if (m[2] < m[1]) throw new UserError(`${flag} ${value} ends before it starts; swap the dates.`);
+  return { start: m[1], end: m[2] };
+}
+
+export async function loadMinerData(spec: DataSpec): Promise<MinerData> {
+  const qlibDir = spec.qlibDir ?? (await bundledQlibDir());
+  const load = (w: DateWindow): StockData =>
+    loadStockData({ qlibDir, universe: spec.universeFile ? undefined : spec.instrument, universeFile: spec.universeFile ?? undefined, start: w.start, end: w.end });
+  const train = load(spec.train);
+  const test = spec.test ? load(spec.test) : undefined;
+  return {
+    train,
+    test,
+    window: { start: train.dates[train.backtrack], end: train.dates[train.backtrack + train.nDays - 1], universe: spec.universeFile ? resolve(spec.universeFile) : spec.instrument },
+  };
+}

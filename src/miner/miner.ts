@@ -1,0 +1,400 @@
+/**
+ * The GFlowNet mining loop (SPEC §5). Per window of `updateFreq` episodes:
+ * sample the window's trajectories together with the current policy, then
+ * episode by episode evaluate the expression, offer it to the GFN pool and
+ * compute its reward (the pool changes after every episode, so this stays
+ * sequential), then one trajectory-balance update (one forward pass per
+ * trajectory covers all its steps) and an Adam step. Every `logFreq`
+ * episodes: a metrics record, pool_<episode>.json and an atomic checkpoint.
+ *
+ * Expressions are evaluated without the cross-evaluation cache: cached
+ * sub-expressions may differ in the last bits from a standalone evaluation
+ * (sliding sums depend on their first row), and a resumed run, whose cache
+ * starts empty, must reproduce the uninterrupted run bit for bit.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StockData } from '../data/types.js';
+import { BEG_ID, N_ACTIONS } from '../expr/vocab.js';
+import type { EncoderType, TokenBatch } from '../model/encoder.js';
+import type { DropoutSource } from '../model/ops.js';
+import { GflowPolicy, LOG_Z_PARAM, type BackwardPolicy } from '../model/policy.js';
+import { tf } from '../model/tf.js';
+import { evaluatePool, type PoolEvaluation } from '../pool/evaluate.js';
+import { writePoolFile, type PoolFile } from '../pool/file.js';
+import { GfnPool } from '../pool/gfn.js';
+import { evaluateExpr, evaluateTarget } from '../expr/evaluate.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { Adam } from './adam.js';
+import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
+import { sampleTrajectories, type SampledTrajectory } from './env.js';
+import { rewardEpisode, type EpisodeStatus, type RewardTiming } from './reward.js';
+import { WeightSchedule, type WeightDecayType } from './schedule.js';
+import { trajectoryBalance, type TrajectoryBatch } from './trajectoryBalance.js';
+
+/** The published command's settings (snake_case there), plus our backward-policy option. */
+export interface MinerConfig {
+  seed: number;
+  poolCapacity: number;
+  logFreq: number;
+  updateFreq: number;
+  nEpisodes: number;
+  encoderType: EncoderType;
+  entropyCoef: number;
+  entropyTemperature: number;
+  maskDropoutProb: number;
+  sslWeight: number;
+  novWeight: number;
+  weightDecayType: WeightDecayType;
+  finalWeightRatio: number;
+  backwardPolicy: BackwardPolicy;
+  learningRate: number;
+  /** Adam learning rate of log Z alone; null = learningRate (the published setting). */
+  logZLearningRate: number | null;
+}
+
+/** SPEC §5 defaults of the published command. */
+export const MINER_DEFAULTS: MinerConfig = {
+  seed: 0,
+  poolCapacity: 50,
+  logFreq: 500,
+  updateFreq: 64,
+  nEpisodes: 10_000,
+  encoderType: 'gnn',
+  entropyCoef: 0.01,
+  entropyTemperature: 1.0,
+  maskDropoutProb: 1.0,
+  sslWeight: 1.0,
+  novWeight: 0.3,
+  weightDecayType: 'linear',
+  finalWeightRatio: 0,
+  backwardPolicy: 'exact',
+  learningRate: 1e-4,
+  logZLearningRate: null,
+};
+
+export interface MinerData {
+  train: StockData;
+  /** Scored at every log (the pool's test IC / RankIC); optional. */
+  test?: StockData;
+  /** Written into pool files. */
+  window: { start: string; end: string; universe: string };
+}
+
+export interface LogRecord {
+  episode: number;
+  pool_size: number;
+  best_ic: number;
+  test_ic: number | null;
+  test_rank_ic: number | null;
+  loss: number | null;
+  log_z: number;
+  /** Mean reward of the episodes since the previous record. */
+  mean_reward: number;
+  /** Share of those episodes whose expression was valid and in range. */
+  valid_ratio: number;
+  /** Pool admissions since the previous record. */
+  admitted: number;
+  ssl_weight: number;
+  nov_weight: number;
+  updates: number;
+  elapsed_s: number;
+  episodes_per_s: number;
+}
+
+/** Where the time goes, in ms (this process only). */
+export interface MinerProfile {
+  sampling: number;
+  evaluation: number;
+  pool: number;
+  update: number;
+  logging: number;
+  episodes: number;
+}
+
+export interface MinerHooks {
+  /** After every episode. */
+  onEpisode?: (miner: Miner) => void;
+  /** After every log record (and its checkpoint). */
+  onLog?: (record: LogRecord, miner: Miner) => void;
+}
+
+export interface MinerResult {
+  episode: number;
+  finished: boolean;
+  pool: PoolFile;
+  test?: PoolEvaluation;
+}
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const FINAL_POOL_FILE = 'pool.json';
+
+/** Inverted dropout masks drawn from the run's Rng (so they are part of the reproducible stream). */
+class RngDropout implements DropoutSource {
+  constructor(
+    private readonly rng: Rng,
+    readonly rate: number,
+  ) {}
+
+  mask(size: number): Float32Array {
+    const out = new Float32Array(size);
+    const keep = 1 / (1 - this.rate);
+    for (let i = 0; i < size; i++) out[i] = this.rng.next() < this.rate ? 0 : keep;
+    return out;
+  }
+}
+
+/** Token batch (the states s_0..s_{L-1} of each trajectory) and trajectory-balance inputs of a window. */
+export function windowBatch(trajectories: readonly SampledTrajectory[], logRewards: Float32Array): { tokens: TokenBatch; tb: TrajectoryBatch } {
+  const B = trajectories.length;
+  const S = Math.max(...trajectories.map((t) => t.actions.length));
+  const tokens = new Int32Array(B * S).fill(BEG_ID);
+  const actions = new Int32Array(B * S).fill(-1);
+  const allowed = new Uint8Array(B * S * N_ACTIONS);
+  const lengths = new Int32Array(B);
+  trajectories.forEach((t, b) => {
+    lengths[b] = t.actions.length;
+    for (let i = 0; i < t.tokens.length && i + 1 < S; i++) tokens[b * S + i + 1] = t.tokens[i];
+    t.actions.forEach((a, i) => (actions[b * S + i] = a));
+    allowed.set(t.allowed, b * S * N_ACTIONS);
+  });
+  return { tokens: { tokens, batch: B, length: S }, tb: { batch: B, steps: S, actions, allowed, lengths, logRewards } };
+}
+
+export class Miner {
+  readonly policy: GflowPolicy;
+  readonly adam: Adam;
+  readonly pool: GfnPool;
+  readonly rng: Rng;
+  readonly schedule: WeightSchedule;
+  readonly profile: MinerProfile = { sampling: 0, evaluation: 0, pool: 0, update: 0, logging: 0, episodes: 0 };
+  /** Episodes completed. */
+  episode = 0;
+  updates = 0;
+  skippedUpdates = 0;
+  lastLoss = NaN;
+  lastTest: PoolEvaluation | undefined;
+  /** Episode of the last checkpoint written (or restored). */
+  checkpointEpisode = 0;
+  private pending: PendingWindow | null = null;
+  private elapsedBeforeMs = 0;
+  private startedAt = performance.now();
+  private episodesAtStart = 0;
+  private sinceLog = { episodes: 0, reward: 0, valid: 0, admitted: 0 };
+
+  private constructor(
+    readonly config: MinerConfig,
+    readonly data: MinerData,
+    /** Run folder for checkpoints and pool files; none = in memory only. */
+    readonly runDir: string | undefined,
+  ) {
+    this.policy = new GflowPolicy({ encoder: config.encoderType, seed: config.seed, backwardPolicy: config.backwardPolicy });
+    this.adam = new Adam(this.policy.params, config.learningRate, 0.9, 0.999, 1e-8, new Map(config.logZLearningRate === null ? [] : [[LOG_Z_PARAM, config.logZLearningRate]]));
+    this.rng = new Rng(config.seed);
+    this.schedule = new WeightSchedule(config.weightDecayType, { ssl: config.sslWeight, novelty: config.novWeight }, config.finalWeightRatio, config.nEpisodes);
+    this.pool = new GfnPool(this.poolOptions());
+  }
+
+  private poolOptions() {
+    const { train } = this.data;
+    return { capacity: this.config.poolCapacity, target: evaluateTarget(train), nDays: train.nDays, nStocks: train.nStocks };
+  }
+
+  /** A fresh run. */
+  static create(config: MinerConfig, data: MinerData, runDir?: string): Miner {
+    return new Miner(config, data, runDir);
+  }
+
+  /** Continues the run in `runDir` from its checkpoint (same config and data as it was started with). */
+  static resume(config: MinerConfig, data: MinerData, runDir: string): Miner {
+    const c = readCheckpoint(runDir);
+    const m = new Miner(config, data, runDir);
+    if (JSON.stringify(c.paramManifest) !== JSON.stringify(m.policy.params.manifest())) {
+      throw new UserError(`${runDir}: the checkpoint's network does not match the run's settings (encoder or backward policy changed in config.json?); start a new run.`);
+    }
+    m.policy.params.importFlat(c.params);
+    m.adam.restore(c.adam);
+    (m as { rng: Rng }).rng = new Rng(c.rng);
+    (m as { pool: GfnPool }).pool = GfnPool.fromPoolFile(c.pool, m.poolOptions(), (expr) => evaluateExpr(expr, data.train));
+    m.episode = c.episode;
+    m.checkpointEpisode = c.episode;
+    m.episodesAtStart = c.episode;
+    m.pending = c.pending;
+    m.updates = c.stats.updates;
+    m.skippedUpdates = c.stats.skippedUpdates;
+    m.lastLoss = c.stats.lastLoss ?? NaN;
+    m.elapsedBeforeMs = c.stats.elapsedMs;
+    m.truncateMetrics(c.episode);
+    return m;
+  }
+
+  /** Drops metrics records written after the checkpoint (a kill between the two writes). */
+  private truncateMetrics(episode: number): void {
+    if (!this.runDir) return;
+    const path = join(this.runDir, METRICS_FILE);
+    if (!existsSync(path)) return;
+    const kept = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .filter((l) => {
+        try {
+          return (JSON.parse(l) as LogRecord).episode <= episode;
+        } catch {
+          return false;
+        }
+      });
+    writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
+  }
+
+  get finished(): boolean {
+    return this.episode >= this.config.nEpisodes;
+  }
+
+  /** Wall time of the whole run so far, including before a resume (ms). */
+  get elapsedMs(): number {
+    return this.elapsedBeforeMs + (performance.now() - this.startedAt);
+  }
+
+  /** Episodes per second in this process. */
+  get episodesPerSecond(): number {
+    const s = (performance.now() - this.startedAt) / 1000;
+    return s > 0 ? (this.episode - this.episodesAtStart) / s : 0;
+  }
+
+  /**
+   * Runs until n_episodes (or until `stopAfter` episodes are done in total,
+   * which simulates a kill: nothing is written after the last checkpoint).
+   */
+  async run(opts: { stopAfter?: number; hooks?: MinerHooks } = {}): Promise<MinerResult> {
+    const { nEpisodes, updateFreq, logFreq } = this.config;
+    const stopAt = Math.min(nEpisodes, opts.stopAfter ?? nEpisodes);
+    this.startedAt = performance.now();
+    this.episodesAtStart = this.episode;
+    const timing: RewardTiming = { evaluateMs: 0, poolMs: 0 };
+    while (this.episode < stopAt) {
+      if (!this.pending) {
+        const size = Math.min(updateFreq, nEpisodes - this.episode);
+        const t0 = performance.now();
+        const trajectories = sampleTrajectories(this.policy, size, this.rng, this.config.maskDropoutProb);
+        this.profile.sampling += performance.now() - t0;
+        this.pending = { start: this.episode, trajectories, logRewards: new Float32Array(size), processed: 0 };
+        await new Promise((r) => setImmediate(r)); // let signals and timers run once per window
+      }
+      const w = this.pending;
+      const traj = w.trajectories[w.processed];
+      const weights = this.schedule.at(this.episode);
+      const r = rewardEpisode(traj.tokens, traj.embedding, this.pool, this.data.train, weights, timing);
+      w.logRewards[w.processed++] = r.logReward;
+      this.episode++;
+      this.profile.episodes++;
+      this.noteEpisode(r.status, r.reward, r.admitted);
+      if (w.processed === w.trajectories.length) {
+        // A full window gets its update; a shorter last window does not (as in the published loop).
+        if (w.trajectories.length === updateFreq) this.update(w);
+        this.pending = null;
+      }
+      opts.hooks?.onEpisode?.(this);
+      if (this.episode % logFreq === 0 || this.episode === nEpisodes) {
+        const record = this.logAndCheckpoint(weights);
+        opts.hooks?.onLog?.(record, this);
+      }
+    }
+    this.profile.evaluation = timing.evaluateMs;
+    this.profile.pool = timing.poolMs;
+    const pool = this.poolFile();
+    if (this.finished && !this.lastTest && this.data.test && pool.exprs.length > 0) this.lastTest = evaluatePool(pool, this.data.test);
+    if (this.finished && this.runDir) writePoolFile(join(this.runDir, FINAL_POOL_FILE), pool);
+    return { episode: this.episode, finished: this.finished, pool, test: this.lastTest };
+  }
+
+  private noteEpisode(status: EpisodeStatus, reward: number, admitted: boolean): void {
+    this.sinceLog.episodes++;
+    this.sinceLog.reward += reward;
+    if (status === 'valid') this.sinceLog.valid++;
+    if (admitted) this.sinceLog.admitted++;
+  }
+
+  /** One trajectory-balance step over a full window. */
+  private update(w: PendingWindow): void {
+    const t0 = performance.now();
+    const { tokens, tb } = windowBatch(w.trajectories, w.logRewards);
+    const rate = this.policy.dropoutRate;
+    const dropout = rate > 0 && this.policy.encoder.type !== 'gnn' ? new RngDropout(this.rng, rate) : undefined;
+    const vars = this.policy.params.variables();
+    const { value, grads } = tf.variableGrads(() => {
+      const out = this.policy.prefixOutputs(tokens, dropout);
+      const terms = trajectoryBalance(tb, out.forwardLogits, this.policy.logZ, { entropyCoef: this.config.entropyCoef, entropyTemperature: this.config.entropyTemperature }, out.backwardLogits);
+      return terms.loss;
+    }, vars);
+    const loss = value.dataSync()[0];
+    if (Number.isFinite(loss)) {
+      this.adam.apply(vars.map((v) => grads[v.name]));
+      this.updates++;
+    } else {
+      this.skippedUpdates++;
+    }
+    this.lastLoss = loss;
+    value.dispose();
+    for (const k of Object.keys(grads)) grads[k].dispose();
+    this.profile.update += performance.now() - t0;
+  }
+
+  poolFile(): PoolFile {
+    return this.pool.toPoolFile({ window: this.data.window, seed: this.config.seed });
+  }
+
+  private logAndCheckpoint(weights: { ssl: number; novelty: number }): LogRecord {
+    const t0 = performance.now();
+    const pool = this.poolFile();
+    let testIc: number | null = null;
+    let testRankIc: number | null = null;
+    if (this.data.test && pool.exprs.length > 0) {
+      this.lastTest = evaluatePool(pool, this.data.test);
+      testIc = this.lastTest.ensemble.ic;
+      testRankIc = Number.isFinite(this.lastTest.ensemble.rank_ic) ? this.lastTest.ensemble.rank_ic : null;
+    }
+    const n = Math.max(this.sinceLog.episodes, 1);
+    const record: LogRecord = {
+      episode: this.episode,
+      pool_size: this.pool.size,
+      best_ic: this.pool.bestAbsIC(),
+      test_ic: testIc,
+      test_rank_ic: testRankIc,
+      loss: Number.isFinite(this.lastLoss) ? this.lastLoss : null,
+      log_z: this.policy.logZ.dataSync()[0],
+      mean_reward: this.sinceLog.reward / n,
+      valid_ratio: this.sinceLog.valid / n,
+      admitted: this.sinceLog.admitted,
+      ssl_weight: weights.ssl,
+      nov_weight: weights.novelty,
+      updates: this.updates,
+      elapsed_s: this.elapsedMs / 1000,
+      episodes_per_s: this.episodesPerSecond,
+    };
+    this.sinceLog = { episodes: 0, reward: 0, valid: 0, admitted: 0 };
+    if (this.runDir) {
+      writePoolFile(join(this.runDir, `pool_${this.episode}.json`), pool);
+      writeCheckpoint(this.runDir, {
+        version: CHECKPOINT_VERSION,
+        episode: this.episode,
+        rng: this.rng.state(),
+        params: this.policy.params.exportFlat(),
+        paramManifest: this.policy.params.manifest(),
+        adam: this.adam.state(),
+        pool,
+        pending: this.pending,
+        stats: { updates: this.updates, lastLoss: this.lastLoss, skippedUpdates: this.skippedUpdates, elapsedMs: this.elapsedMs },
+      });
+      this.checkpointEpisode = this.episode;
+      appendFileSync(join(this.runDir, METRICS_FILE), JSON.stringify(record) + '\n');
+    }
+    this.profile.logging += performance.now() - t0;
+    return record;
+  }
+
+  dispose(): void {
+    this.policy.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The miner's reward (SPEC §5): R = ic + λ_ssl·consistency + λ_nov·novelty
+ * from the GFN pool's answer, floored at e^-10; 0 for an invalid or
+ * out-of-range expression. The loss uses log(max(R, e^-10)), so an invalid
+ * expression costs log R = -10 rather than -infinity.
+ */
+import type { StockData } from '../data/types.js';
+import type { Expr } from '../expr/ast.js';
+import { evaluateExpr, isOutOfRangeError } from '../expr/evaluate.js';
+import { printExpr } from '../expr/text.js';
+import type { GfnPool } from '../pool/gfn.js';
+import { builderOf } from './env.js';
+import type { RewardWeights } from './schedule.js';
+
+export const REWARD_FLOOR = Math.exp(-10);
+export const LOG_REWARD_FLOOR = -10;
+
+export type EpisodeStatus = 'valid' | 'invalid' | 'out-of-range';
+
+export interface EpisodeReward {
+  status: EpisodeStatus;
+  /** Printed expression ('' when the tokens do not form one). */
+  expr: string;
+  reward: number;
+  /** log(max(reward, e^-10)), what trajectory balance sees. */
+  logReward: number;
+  ic: number;
+  novelty: number;
+  consistency: number;
+  admitted: boolean;
+}
+
+export function combineReward(parts: { ic: number; consistency: number; novelty: number }, weights: RewardWeights): number {
+  const r = parts.ic + weights.ssl * parts.consistency + weights.novelty * parts.novelty;
+  return Number.isFinite(r) ? Math.max(r, REWARD_FLOOR) : REWARD_FLOOR;
+}
+
+const noReward = (status: EpisodeStatus, expr: string): EpisodeReward => ({ status, expr, reward: 0, logReward: LOG_REWARD_FLOOR, ic: 0, novelty: 0, consistency: 0, admitted: false });
+
+/** Evaluates a finished trajectory's expression, offers it to the pool and returns its reward. */
+export interface RewardTiming {
+  /** ms evaluating expressions. */
+  evaluateMs: number;
+  /** ms in the pool (normalisation, IC, mutual ICs, admission, consistency). */
+  poolMs: number;
+}
+
+export function rewardEpisode(tokens: readonly number[], embedding: Float32Array, pool: GfnPool, data: StockData, weights: RewardWeights, timing?: RewardTiming): EpisodeReward {
+  const builder = builderOf(tokens);
+  if (!builder.isValid()) return noReward('invalid', '');
+  const expr: Expr = builder.build();
+  const text = printExpr(expr);
+  let values: Float64Array;
+  const t0 = performance.now();
+  try {
+    values = evaluateExpr(expr, data);
+  } catch (e) {
+    if (isOutOfRangeError(e)) return noReward('out-of-range', text);
+    throw e;
+  } finally {
+    if (timing) timing.evaluateMs += performance.now() - t0;
+  }
+  const t1 = performance.now();
+  const res = pool.tryAdd(text, values, embedding);
+  if (timing) timing.poolMs += performance.now() - t1;
+  const reward = combineReward(res, weights);
+  return { status: 'valid', expr: text, reward, logReward: Math.log(reward), ic: res.ic, novelty: res.novelty, consistency: res.consistency, admitted: res.admitted };
+}

@@ -1,0 +1,38 @@
+/**
+ * TensorFlow.js setup for the miner's networks. Every model module imports tf
+ * from here so the whole program shares one engine.
+ *
+ * The `wasm` backend (SIMD, one thread) is the default: on this kind of
+ * machine it is 4-5x faster than the pure-JS `cpu` backend. Its .wasm
+ * binaries are loaded from node_modules, so it works offline. The `cpu`
+ * backend stays available for the equality test.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export { tf };
+
+export type TfBackendName = 'wasm' | 'cpu';
+export const TF_BACKENDS: readonly TfBackendName[] = ['wasm', 'cpu'];
+
+let wasmPathsSet = false;
+
+/** Folder of the wasm binaries inside node_modules (with a trailing slash, as setWasmPaths expects). */
+export function wasmBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+}
+
+/** Selects (and initialises once) a backend; idempotent. */
+export async function useBackend(name: TfBackendName = 'wasm'): Promise<void> {
+  if (name === 'wasm' && !wasmPathsSet) {
+    setWasmPaths(wasmBinaryDir());
+    wasmPathsSet = true;
+  }
+  if (tf.getBackend() === name) return;
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`TensorFlow.js backend '${name}' failed to initialise`);
+  await tf.ready();
+}
