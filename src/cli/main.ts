@@ -2,25 +2,10 @@
  * The `alphasage` command line. Each command lives in its own file and exports
  * `register(program)`. User errors print one line and exit with code 2.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';
 import { normalizeFlagSpelling } from './common.js';
-import { registerCommands } from './commands.js';
-
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('alphasage')
-    .description('Mine formulaic alphas with a structure-aware GFlowNet, combine, evaluate and backtest them.')
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({
-      // Commander's own errors: one line, plus where to look for the fix.
-      outputError: (str, write) => write(str.trim().split('\n')[0] + ' (see --help)\n'),
-    });
-  registerCommands(program);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
@@ -43,8 +28,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Errors that escape main() (a timer, a stray promise): one line too, never a dump of source. */
+function reportEscapedError(e: unknown): void {
+  const err = e as Error;
+  process.stderr.write(`alphasage: ${isUserError(e) ? 'error' : 'internal error'}: ${err?.message ?? String(e)}\n`);
+  if (process.env.ALPHASAGE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  process.exit(isUserError(e) ? 2 : 1);
+}
+
 const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.ts|alphasage(\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
+  process.on('uncaughtException', reportEscapedError);
+  process.on('unhandledRejection', reportEscapedError);
   const code = await main(process.argv.slice(2));
   // A command may set its own non-zero exit code (e.g. `data check` finding errors).
   if (code !== 0) process.exitCode = code;

@@ -32,7 +32,20 @@ export async function useBackend(name: TfBackendName = 'wasm'): Promise<void> {
     wasmPathsSet = true;
   }
   if (tf.getBackend() === name) return;
+  // The wasm module (Emscripten) installs process handlers that rethrow any
+  // uncaught error, which makes Node print a line of its minified source.
+  // Errors are the CLI's to report: drop the handlers it adds.
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
   const ok = await tf.setBackend(name);
+  for (const listener of process.listeners('uncaughtException')) {
+    if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+  }
+  for (const listener of process.listeners('unhandledRejection')) {
+    if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+  }
   if (!ok) throw new Error(`TensorFlow.js backend '${name}' failed to initialise`);
   await tf.ready();
 }

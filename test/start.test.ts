@@ -1,0 +1,41 @@
+/**
+ * `alphasage start` (npm start) end to end on the bundled data, with a short
+ * run: mine -> combine -> backtest -> report, each stage's files present and
+ * the printed pool and metrics consistent with them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isCleanUserError, runCli } from './helpers/cli.js';
+
+test('start runs the whole pipeline on the bundled data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alphasage-start-'));
+  const out = join(dir, 'run');
+  try {
+    const r = runCli(['start', '--episodes', '128', '--seed', '3', '--out', out], { timeoutMs: 600_000 });
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of ['config.json', 'metrics.jsonl', 'pool.json', 'checkpoint.json', 'combine/metrics.json', 'combine/pred.json', 'combine/backtest.json', 'report.html']) {
+      assert.ok(existsSync(join(out, f)), `missing ${f}`);
+    }
+    const pool = JSON.parse(readFileSync(join(out, 'pool.json'), 'utf8')) as { exprs: string[]; weights: number[] };
+    assert.ok(pool.exprs.length > 0, 'the mined pool is empty');
+    assert.equal(pool.weights.length, pool.exprs.length);
+    // The printed pool table lists every mined expression, then each stage reports.
+    for (const e of pool.exprs) assert.ok(r.stdout.includes(e), `pool member ${e} not printed`);
+    assert.match(r.stdout, /test IC -?\d\.\d{4} +ICIR/);
+    assert.match(r.stdout, /^Test +-?\d/m);
+    assert.match(r.stdout, /strategy \(after cost\)/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok(html.includes('<svg'), 'the report has no chart');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('start rejects conflicting length flags with one clear line', () => {
+  const r = runCli(['start', '--full', '--episodes', '10']);
+  assert.ok(isCleanUserError(r), r.stderr);
+  assert.match(r.stderr, /--full and --episodes/);
+});
