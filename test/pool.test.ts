@@ -126,6 +126,19 @@ test('GFN pool: a near-duplicate gets ic 0 and novelty 0 (SPEC defect fix), and 
   assert.equal(pool.size, 1);
 });
 
+test('GFN pool: a constant alpha (no spread on any day) gets ic 0 and novelty 0, and is not admitted', () => {
+  const pool = gfnPool(3, 10);
+  const flat = pool.tryAdd('Const', new Float64Array(10 * N_STOCKS).fill(7), emb(0));
+  assert.equal(flat.admitted, false);
+  assert.equal(flat.ic, 0);
+  assert.equal(flat.novelty, 0);
+  assert.equal(pool.size, 0);
+  // Flat on some days only is still an alpha.
+  const partly = days('aaaaabbbbb');
+  partly.fill(3, 0, 2 * N_STOCKS);
+  assert.equal(pool.tryAdd('Partly flat', partly, emb(1)).admitted, true);
+});
+
 // Consistency: 2 days x 4 stocks. Mean squared differences of normalized
 // patterns per day: same 0, orthogonal (a vs b, a vs c, b vs c) 2, negated 4.
 test('consistency: 0 members -> 0', () => {

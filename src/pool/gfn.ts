@@ -119,7 +119,10 @@ export class GfnPool {
     const candidate = normalizeAlphaInto(rawValues, this.nDays, this.nStocks, this.scratch);
     const probe = this.store.probe(candidate, this.target, this.duplicateThreshold);
     let result: GfnTryResult;
-    if (probe.duplicateOf >= 0 || !Number.isFinite(probe.ic)) {
+    // A near-duplicate, or an alpha with no cross-sectional spread on any day
+    // (a constant: IC 0, mutual ICs 0) would otherwise win the highest novelty
+    // for carrying no information (the same defect SPEC §4 fixes for duplicates).
+    if (probe.duplicateOf >= 0 || !Number.isFinite(probe.ic) || hasNoSpread(candidate)) {
       result = { ic: 0, novelty: 0, consistency: 0, admitted: false };
       if (probe.duplicateOf >= 0) result.duplicateOf = this.store.expr(probe.duplicateOf);
     } else {
@@ -197,4 +200,11 @@ export class GfnPool {
     });
     return pool;
   }
+}
+
+/** True when the normalized alpha is flat (all zero) on every day. */
+function hasNoSpread(alpha: NormalizedAlpha): boolean {
+  const std = alpha.dayStd;
+  for (let d = 0; d < std.length; d++) if (std[d] > 0) return false;
+  return true;
 }
