@@ -20,7 +20,7 @@ import type { EncoderType, TokenBatch } from '../model/encoder.js';
 import type { DropoutSource } from '../model/ops.js';
 import { GflowPolicy, LOG_Z_PARAM, type BackwardPolicy } from '../model/policy.js';
 import { tf } from '../model/tf.js';
-import { evaluatePool, type PoolEvaluation } from '../pool/evaluate.js';
+import { evaluatePool, type PoolEvaluation, type PoolMemberCache } from '../pool/evaluate.js';
 import { writePoolFile, type PoolFile } from '../pool/file.js';
 import { GfnPool } from '../pool/gfn.js';
 import { evaluateExpr, evaluateTarget } from '../expr/evaluate.js';
@@ -169,6 +169,8 @@ export class Miner {
   readonly pool: GfnPool;
   readonly rng: Rng;
   readonly schedule: WeightSchedule;
+  /** Test-window scores of current members, reused across logs. */
+  private readonly testCache: PoolMemberCache = new Map();
   readonly profile: MinerProfile = { sampling: 0, evaluation: 0, pool: 0, update: 0, logging: 0, episodes: 0 };
   /** Episodes completed. */
   episode = 0;
@@ -304,7 +306,7 @@ export class Miner {
     this.profile.evaluation = timing.evaluateMs;
     this.profile.pool = timing.poolMs;
     const pool = this.poolFile();
-    if (this.finished && !this.lastTest && this.data.test && pool.exprs.length > 0) this.lastTest = evaluatePool(pool, this.data.test);
+    if (this.finished && !this.lastTest && this.data.test && pool.exprs.length > 0) this.lastTest = evaluatePool(pool, this.data.test, this.testCache);
     if (this.finished && this.runDir) writePoolFile(join(this.runDir, FINAL_POOL_FILE), pool);
     return { episode: this.episode, finished: this.finished, pool, test: this.lastTest };
   }
@@ -351,7 +353,7 @@ export class Miner {
     let testIc: number | null = null;
     let testRankIc: number | null = null;
     if (this.data.test && pool.exprs.length > 0) {
-      this.lastTest = evaluatePool(pool, this.data.test);
+      this.lastTest = evaluatePool(pool, this.data.test, this.testCache);
       testIc = this.lastTest.ensemble.ic;
       testRankIc = Number.isFinite(this.lastTest.ensemble.rank_ic) ? this.lastTest.ensemble.rank_ic : null;
     }

@@ -26,14 +26,16 @@ export interface PoolEvaluation {
 
 /** Raw values of each expression on the window; an expression that cannot be evaluated there is a UserError. */
 export function evaluatePoolMembers(exprs: readonly string[], data: StockData): Float64Array[] {
-  return exprs.map((text, i) => {
-    try {
-      return evaluateExpr(parseExpr(text), data);
-    } catch (err) {
-      const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
-      throw new UserError(`pool member ${i + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
-    }
-  });
+  return exprs.map((text, i) => evaluateMember(text, i, data));
+}
+
+function evaluateMember(text: string, index: number, data: StockData): Float64Array {
+  try {
+    return evaluateExpr(parseExpr(text), data);
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
+    throw new UserError(`pool member ${index + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
+  }
 }
 
 /**
@@ -43,20 +45,42 @@ export function evaluatePoolMembers(exprs: readonly string[], data: StockData): 
  * and RankICIR are mean / std over days (std with the n-1 divisor, as the
  * combination stage reports IC_STD).
  */
-export function evaluatePool(pool: PoolFile, data: StockData): PoolEvaluation {
+/**
+ * Per-expression results on one window, reusable across calls (the miner
+ * scores its pool on the test window at every log, and members change
+ * slowly): normalized values, IC and RankIC. Keyed by expression text.
+ */
+export type PoolMemberCache = Map<string, { normalized: Float64Array; ic: number; rank_ic: number }>;
+
+export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMemberCache): PoolEvaluation {
   if (pool.exprs.length === 0) throw new UserError('the pool has no expressions; nothing to evaluate.');
   const { nDays, nStocks } = data;
   const target = evaluateTarget(data);
   const targetNormalized = normalizeByDay(target, nDays, nStocks);
-  const raws = evaluatePoolMembers(pool.exprs, data);
-  const normalized = raws.map((r) => normalizeByDay(r, nDays, nStocks));
-  const members = pool.exprs.map((expr, i) => ({
-    expr,
-    weight: pool.weights[i],
-    ic: meanNanAsZero(dailyIC(normalized[i], targetNormalized, nDays, nStocks)),
-    rank_ic: mean(dailyRankIC(raws[i], target, nDays, nStocks)),
-  }));
-  const combined = combineNormalized(normalized, pool.weights, nDays * nStocks);
+  const scored = pool.exprs.map((expr, i) => {
+    const hit = cache?.get(expr);
+    if (hit) return hit;
+    const raw = evaluateMember(expr, i, data);
+    const normalized = normalizeByDay(raw, nDays, nStocks);
+    const entry = {
+      normalized,
+      ic: meanNanAsZero(dailyIC(normalized, targetNormalized, nDays, nStocks)),
+      rank_ic: mean(dailyRankIC(raw, target, nDays, nStocks)),
+    };
+    cache?.set(expr, entry);
+    return entry;
+  });
+  if (cache) {
+    // Keep only the current members: the cache never outgrows the pool.
+    const current = new Set(pool.exprs);
+    for (const key of cache.keys()) if (!current.has(key)) cache.delete(key);
+  }
+  const members = pool.exprs.map((expr, i) => ({ expr, weight: pool.weights[i], ic: scored[i].ic, rank_ic: scored[i].rank_ic }));
+  const combined = combineNormalized(
+    scored.map((m) => m.normalized),
+    pool.weights,
+    nDays * nStocks,
+  );
   const icDaily = dailyIC(normalizeByDay(combined, nDays, nStocks), targetNormalized, nDays, nStocks);
   const rankDaily = dailyRankIC(combined, target, nDays, nStocks);
   const ic = seriesStats(icDaily, true);
