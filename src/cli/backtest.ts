@@ -14,20 +14,10 @@ import { UserError } from '../util/errors.js';
 import { choiceFlag, floatFlag, intFlag } from './common.js';
 import { boolSwitch } from './combine.js';
 
-interface BacktestFlags {
+/** The strategy's settings as flags (an absent --limit-threshold means no limit), plus the command's own. */
+interface BacktestFlags extends Omit<TopkDropoutOptions, 'limitThreshold'> {
   pred: string;
   segment: 'valid' | 'test' | 'all';
-  topk: number;
-  nDrop: number;
-  dealPrice: 'close' | 'open';
-  openCost: number;
-  closeCost: number;
-  minCost: number;
-  account: number;
-  riskDegree: number;
-  holdThresh: number;
-  onlyTradable: boolean;
-  tradeUnit: number;
   limitThreshold?: number;
   longShort: boolean;
   lsQuantile: number;

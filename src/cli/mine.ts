@@ -25,24 +25,10 @@ export const PRESETS: Record<string, { description: string; config: Partial<Mine
   },
 };
 
-interface MineOptions {
-  seed: number;
-  instrument: string;
-  poolCapacity: number;
-  logFreq: number;
-  updateFreq: number;
-  nEpisodes: number;
-  encoderType: EncoderType;
-  entropyCoef: number;
-  entropyTemperature: number;
-  maskDropoutProb: number;
-  sslWeight: number;
-  novWeight: number;
-  weightDecayType: WeightDecayType;
-  finalWeightRatio: number;
-  backwardPolicy: BackwardPolicy;
-  learningRate: number;
+/** The miner's settings as flags (log Z's own rate is optional), plus the command's own. */
+interface MineOptions extends Omit<MinerConfig, 'logZLearningRate'> {
   logZLearningRate?: number;
+  instrument: string;
   qlibDir?: string;
   universeFile?: string;
   train: string;

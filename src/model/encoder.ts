@@ -8,7 +8,7 @@
  * needs one forward pass per trajectory, not one per step.
  */
 import type { DropoutSource } from './ops.js';
-import type { tf } from './tf.js';
+import { tf } from './tf.js';
 
 export type EncoderType = 'lstm' | 'transformer' | 'gnn';
 export const ENCODER_TYPES: readonly EncoderType[] = ['lstm', 'transformer', 'gnn'];
@@ -44,4 +44,18 @@ export interface EncoderSession {
    */
   advance(rows: Int32Array, tokens: Int32Array): tf.Tensor2D;
   dispose(): void;
+}
+
+/**
+ * Rows of the previous step that are still sampling, as a gather index into
+ * the previous step's batch (rows only ever drop out, order is kept).
+ */
+export function survivingRows(previous: Int32Array, rows: Int32Array): tf.Tensor1D {
+  const keep = new Int32Array(rows.length);
+  let j = 0;
+  for (let i = 0; i < rows.length; i++) {
+    while (previous[j] !== rows[i]) j++;
+    keep[i] = j;
+  }
+  return tf.tensor1d(keep, 'int32');
 }

@@ -5,7 +5,7 @@
  * position, so one pass gives every prefix.
  */
 import type { EncoderSession, StateEncoder, TokenBatch } from './encoder.js';
-import { MAX_STATE_LENGTH } from './encoder.js';
+import { MAX_STATE_LENGTH, survivingRows } from './encoder.js';
 import { dropout, linear, mm, positionalEncoding, type DropoutSource } from './ops.js';
 import { linearInit, type ParamStore } from './params.js';
 import { tf } from './tf.js';
@@ -114,13 +114,7 @@ class LstmSession implements EncoderSession {
         prev = { h: Array.from({ length: enc.nLayers }, () => zero), c: Array.from({ length: enc.nLayers }, () => zero) };
       } else if (this.activeRows && rows.length !== this.activeRows.length) {
         // Keep the states of the rows still sampling (rows only ever drop out).
-        const keep = new Int32Array(rows.length);
-        let j = 0;
-        for (let i = 0; i < rows.length; i++) {
-          while (this.activeRows[j] !== rows[i]) j++;
-          keep[i] = j;
-        }
-        const idx = tf.tensor1d(keep, 'int32');
+        const idx = survivingRows(this.activeRows, rows);
         prev = { h: prev.h.map((t) => tf.gather(t, idx)), c: prev.c.map((t) => tf.gather(t, idx)) };
       }
       return enc.step(this.embedTokens(tokens), this.position, prev);

@@ -7,7 +7,7 @@
  * never leaks backwards.
  */
 import type { EncoderSession, StateEncoder, TokenBatch } from './encoder.js';
-import { MAX_STATE_LENGTH } from './encoder.js';
+import { MAX_STATE_LENGTH, survivingRows } from './encoder.js';
 import { bmm, dropout, layerNorm, linear, positionalEncoding, type DropoutSource } from './ops.js';
 import { linearInit, type ParamStore } from './params.js';
 import { tf } from './tf.js';
@@ -141,13 +141,7 @@ class TransformerSession implements EncoderSession {
     const result = tf.tidy(() => {
       let cache = this.cache;
       if (this.activeRows && rows.length !== this.activeRows.length) {
-        const keep = new Int32Array(rows.length);
-        let j = 0;
-        for (let i = 0; i < rows.length; i++) {
-          while (this.activeRows[j] !== rows[i]) j++;
-          keep[i] = j;
-        }
-        const idx = tf.tensor1d(keep, 'int32');
+        const idx = survivingRows(this.activeRows, rows);
         cache = { keys: cache.keys.map((t) => tf.gather(t, idx)), values: cache.values.map((t) => tf.gather(t, idx)) };
       }
       const step = this.encoder.step(this.embedTokens(tokens), this.position, cache);
