@@ -7,30 +7,32 @@ import { IndexSorter } from '../expr/kernels/sortIndex.js';
 
 /** Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0. */
 export function normalizeByDay(x: Float64Array, nDays: number, nStocks: number, out = new Float64Array(nDays * nStocks)): Float64Array {
-  for (let d = 0; d < nDays; d++) {
-    const o = d * nStocks;
-    let n = 0;
-    let sum = 0;
-    for (let s = 0; s < nStocks; s++) {
-      const v = x[o + s];
-      if (v === v) {
-        n++;
-        sum += v;
-      }
-    }
-    const mean = sum / n;
-    let ss = 0;
-    for (let s = 0; s < nStocks; s++) {
-      const v = x[o + s];
-      if (v === v) ss += (v - mean) * (v - mean);
-    }
-    const std = Math.sqrt(ss / n);
-    for (let s = 0; s < nStocks; s++) {
-      const z = (x[o + s] - mean) / std;
-      out[o + s] = z === z ? z : 0;
+  for (let d = 0; d < nDays; d++) normalizeDay(x, d * nStocks, nStocks, out, d * nStocks);
+  return out;
+}
+
+/** normalizeByDay for the day at x[o .. o + nStocks), written at out[oo ..]. */
+function normalizeDay(x: Float64Array, o: number, nStocks: number, out: Float64Array, oo: number): void {
+  let n = 0;
+  let sum = 0;
+  for (let s = 0; s < nStocks; s++) {
+    const v = x[o + s];
+    if (v === v) {
+      n++;
+      sum += v;
     }
   }
-  return out;
+  const mean = sum / n;
+  let ss = 0;
+  for (let s = 0; s < nStocks; s++) {
+    const v = x[o + s];
+    if (v === v) ss += (v - mean) * (v - mean);
+  }
+  const std = Math.sqrt(ss / n);
+  for (let s = 0; s < nStocks; s++) {
+    const z = (x[o + s] - mean) / std;
+    out[oo + s] = z === z ? z : 0;
+  }
 }
 
 /**
@@ -85,15 +87,16 @@ class RankScratch {
   readonly rankA: Float64Array;
   readonly rankB: Float64Array;
   readonly va: Float64Array;
-  readonly vb: Float64Array;
   readonly idx: Int32Array;
+  /** Position of each stock among the day's pair cells, -1 if not one. */
+  readonly pos: Int32Array;
   readonly sorter: IndexSorter;
   constructor(n: number) {
     this.rankA = new Float64Array(n);
     this.rankB = new Float64Array(n);
     this.va = new Float64Array(n);
-    this.vb = new Float64Array(n);
     this.idx = new Int32Array(n);
+    this.pos = new Int32Array(n);
     this.sorter = new IndexSorter(n);
   }
 }
@@ -114,20 +117,68 @@ function averageRanks(v: Float64Array, n: number, sc: RankScratch, out: Float64A
   }
 }
 
+/**
+ * Each day's ascending order of the non-NaN stocks of a matrix, kept per array:
+ * the second operand of dailyRankIC is usually the same target for every alpha,
+ * so its days need not be sorted again. Checked on every use in O(nStocks)
+ * (the right count, all non-NaN, ascending: then it is a valid sort of the day,
+ * whatever changed in the array), and rebuilt for a day that fails.
+ */
+interface DayOrders {
+  nDays: number;
+  nStocks: number;
+  /** Day d's order at [d * nStocks, d * nStocks + len[d]). */
+  order: Int32Array;
+  /** -1: not built. */
+  len: Int32Array;
+}
+const dayOrders = new WeakMap<Float64Array, DayOrders>();
+
+function dayOrdersOf(m: Float64Array, nDays: number, nStocks: number): DayOrders {
+  let c = dayOrders.get(m);
+  if (!c || c.nDays !== nDays || c.nStocks !== nStocks) {
+    c = { nDays, nStocks, order: new Int32Array(nDays * nStocks), len: new Int32Array(nDays).fill(-1) };
+    dayOrders.set(m, c);
+  }
+  return c;
+}
+
+/** Whether order[base .. base + len) is an ascending order of exactly the `count` non-NaN values of m's row at o. */
+function validDayOrder(m: Float64Array, o: number, order: Int32Array, base: number, len: number, count: number): boolean {
+  if (len !== count) return false;
+  if (len === 0) return true;
+  let prev = m[o + order[base]];
+  if (prev !== prev) return false;
+  for (let k = 1; k < len; k++) {
+    const x = m[o + order[base + k]];
+    if (!(prev <= x)) return false; // also false for a NaN
+    prev = x;
+  }
+  return true;
+}
+
 /** Daily Spearman (Pearson of average ranks over cells where neither side is NaN). */
 export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): Float64Array {
   const out = new Float64Array(nDays);
   const sc = new RankScratch(nStocks);
+  const cache = dayOrdersOf(b, nDays, nStocks);
+  const order = cache.order;
+  const pos = sc.pos;
+  const rankB = sc.rankB;
   for (let d = 0; d < nDays; d++) {
     const o = d * nStocks;
     let n = 0;
+    let nb = 0; // non-NaN cells of b
     for (let s = 0; s < nStocks; s++) {
       const x = a[o + s];
       const y = b[o + s];
-      if (x === x && y === y) {
-        sc.va[n] = x;
-        sc.vb[n] = y;
-        n++;
+      pos[s] = -1;
+      if (y === y) {
+        nb++;
+        if (x === x) {
+          sc.va[n] = x;
+          pos[s] = n++;
+        }
       }
     }
     if (n === 0) {
@@ -135,8 +186,29 @@ export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nSt
       continue;
     }
     averageRanks(sc.va, n, sc, sc.rankA);
-    averageRanks(sc.vb, n, sc, sc.rankB);
-    out[d] = pearsonOfDay(sc.rankA, sc.rankB, 0, n);
+    // b's ranks over the pair cells: walk b's order of the day, skipping stocks where a is NaN.
+    if (!validDayOrder(b, o, order, o, cache.len[d], nb)) {
+      let m = 0;
+      for (let s = 0; s < nStocks; s++) if (b[o + s] === b[o + s]) order[o + m++] = s;
+      sc.sorter.sort(b, o, order.subarray(o, o + m), m);
+      cache.len[d] = m;
+    }
+    let first = 0; // rank position among the pair cells
+    for (let j = 0; j < nb; ) {
+      const x = b[o + order[o + j]];
+      let j2 = j + 1;
+      while (j2 < nb && b[o + order[o + j2]] === x) j2++;
+      let c = 0;
+      for (let q = j; q < j2; q++) if (pos[order[o + q]] >= 0) c++;
+      const avg = (first + first + c - 1) / 2; // as averageRanks: (first + last - 1) / 2
+      for (let q = j; q < j2; q++) {
+        const p = pos[order[o + q]];
+        if (p >= 0) rankB[p] = avg;
+      }
+      first += c;
+      j = j2;
+    }
+    out[d] = pearsonOfDay(sc.rankA, rankB, 0, n);
   }
   return out;
 }
@@ -181,7 +253,17 @@ export function seriesStats(daily: Float64Array, sampleStd = false): SeriesStats
 
 /** IC of an alpha: mean daily Pearson of normalized value vs normalized target (every cell counts). */
 export function alphaIC(value: Float64Array, target: Float64Array, nDays: number, nStocks: number): number {
-  return meanNanAsZero(dailyIC(normalizeByDay(value, nDays, nStocks), normalizeByDay(target, nDays, nStocks), nDays, nStocks));
+  // Day by day through two row buffers: the same numbers as normalizing whole matrices
+  // first, without writing two fresh [nDays][nStocks] arrays (page faults) per call.
+  const za = new Float64Array(nStocks);
+  const zb = new Float64Array(nStocks);
+  const daily = new Float64Array(nDays);
+  for (let d = 0; d < nDays; d++) {
+    normalizeDay(value, d * nStocks, nStocks, za, 0);
+    normalizeDay(target, d * nStocks, nStocks, zb, 0);
+    daily[d] = pearsonOfDay(za, zb, 0, nStocks);
+  }
+  return meanNanAsZero(daily);
 }
 
 /** RankIC of an alpha on raw value and raw target, skipping NaN cells; NaN if some day has no valid pair. */
