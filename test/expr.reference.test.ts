@@ -25,10 +25,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundledQlibDir, loadStockData, FEATURES, type StockData } from '../src/data/index.js';
-import { ExprBuilder, N_ACTIONS, SEP_ID, evaluateExpr, evaluateTarget, parseExpr, printExpr, windowOf, type Expr } from '../src/expr/index.js';
+import { evaluateExpr, evaluateTarget, parseExpr, printExpr, windowOf, type Expr } from '../src/expr/index.js';
 import { alphaIC, alphaRankIC } from '../src/metrics/index.js';
 import { ROOT } from './helpers/cli.js';
 import { Rng } from '../src/util/rng.js';
+import { randomExprs } from './helpers/randomExprs.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sp500_dev40');
 
@@ -621,24 +622,6 @@ test('all 106 reference lines: values cell by cell, IC and RankIC (README tolera
 const EXPECTED_EXPLAINED =
   '25:611 26:2 37:2 42:20:ic:ric 45:675 49:6:ic:ric 54:12:ic:ric 59:77 61:649 62:76 64:4:ic:ric 75:1429+2ulp:ic:ric 76:0:ic ' +
   '78:359+1ulp 80:0:ric 82:4960:ic:ric 90:4:ic:ric 94:96 100:8 101:512:ic:ric 102:828 103:2671+110ulp';
-
-/** Random valid expressions through the masks (uniform over allowed actions; SEP with p = 0.3 when allowed). */
-function randomExprs(rng: Rng, count: number): Expr[] {
-  const out: Expr[] = [];
-  const mask = new Uint8Array(N_ACTIONS);
-  while (out.length < count) {
-    const b = new ExprBuilder();
-    for (;;) {
-      b.validActionMask(mask);
-      if (mask[SEP_ID - 1] && (b.full || rng.next() < 0.3)) break;
-      const allowed: number[] = [];
-      for (let a = 0; a < N_ACTIONS; a++) if (mask[a] && a !== SEP_ID - 1) allowed.push(a);
-      b.push(allowed[rng.int(allowed.length)] + 1);
-    }
-    if (b.isValid()) out.push(b.build());
-  }
-  return out;
-}
 
 test('differential: every node of 400 random expressions, engine vs the window-by-window float64 oracle fed the same inputs', async () => {
   const data = loadStockData({

@@ -10,7 +10,6 @@ import {
   ExprBuilder,
   ExprCache,
   MAX_TOKENS,
-  N_ACTIONS,
   OPERATORS,
   OutOfRangeError,
   SEP_ID,
@@ -26,10 +25,10 @@ import {
   printExpr,
   tokenName,
   tokensToExpr,
-  type Expr,
 } from '../src/expr/index.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { randomExprs } from './helpers/randomExprs.js';
 
 /** A small synthetic StockData: random-walk prices with NaN gaps, zeros and a constant stock. */
 function syntheticData(opts: { nStocks?: number; nDays?: number; backtrack?: number; future?: number; seed?: number } = {}): StockData {
@@ -215,25 +214,6 @@ test('exprToTokens / tokensToExpr round trip; non-vocabulary values are UserErro
   assert.throws(() => exprToTokens(parseExpr('TsMean($close,7)')), UserError);
   assert.throws(() => exprToTokens(parseExpr('Add($close,0.3)')), UserError);
 });
-
-/** Random valid token sequences through the masks (uniform over allowed actions, SEP when allowed with p = 0.3). */
-function randomExprs(rng: Rng, count: number): Expr[] {
-  const out: Expr[] = [];
-  const mask = new Uint8Array(N_ACTIONS);
-  while (out.length < count) {
-    const b = new ExprBuilder();
-    for (;;) {
-      b.validActionMask(mask);
-      if (mask[SEP_ID - 1] && (b.full || rng.next() < 0.3)) break;
-      const allowed: number[] = [];
-      for (let a = 0; a < N_ACTIONS; a++) if (mask[a] && a !== SEP_ID - 1) allowed.push(a);
-      if (allowed.length === 0) break;
-      b.push(allowed[rng.int(allowed.length)] + 1);
-    }
-    if (b.isValid()) out.push(b.build());
-  }
-  return out;
-}
 
 test('fuzz: 10,000 random valid token sequences evaluate or throw OutOfRangeError only', () => {
   const rng = new Rng(7);

@@ -119,6 +119,26 @@ export interface SparseRows {
 }
 
 /**
+ * out += A x (per batch, rows of H values), or out += A^T x when `transposed`
+ * (the gradient): the same walk over the non-zeros, reading and writing swapped.
+ */
+function sparseProduct(sp: SparseRows, C: number, H: number, x: Float32Array, out: Float32Array, transposed: boolean): void {
+  const R = sp.rows;
+  for (let b = 0; b < sp.batch; b++) {
+    for (let r = 0; r < R; r++) {
+      const row = b * R + r;
+      const rowOffset = row * H;
+      for (let k = sp.rowStart[row]; k < sp.rowStart[row + 1]; k++) {
+        const w = sp.weights[k];
+        const colOffset = (b * C + sp.colIndex[k]) * H;
+        if (transposed) for (let j = 0; j < H; j++) out[colOffset + j] += w * x[rowOffset + j];
+        else for (let j = 0; j < H; j++) out[rowOffset + j] += w * x[colOffset + j];
+      }
+    }
+  }
+}
+
+/**
  * sp · x per batch entry: x [B, cols, H] -> [B, rows, H], with the forward
  * and backward passes in plain JS loops. For the few non-zeros per row of a
  * tree's message matrix this is far cheaper than wasm's batched matMul of
@@ -131,35 +151,13 @@ export function sparseMatMul(sp: SparseRows, x: T3): T3 {
   const op = tf.customGrad((input, save) => {
     const xs = input as T3;
     (save as tf.GradSaveFunc)([]);
-    const xd = xs.dataSync() as Float32Array;
     const out = new Float32Array(B * R * H);
-    for (let b = 0; b < B; b++) {
-      for (let r = 0; r < R; r++) {
-        const row = b * R + r;
-        const o = row * H;
-        for (let k = sp.rowStart[row]; k < sp.rowStart[row + 1]; k++) {
-          const w = sp.weights[k];
-          const src = (b * C + sp.colIndex[k]) * H;
-          for (let j = 0; j < H; j++) out[o + j] += w * xd[src + j];
-        }
-      }
-    }
+    sparseProduct(sp, C, H, xs.dataSync() as Float32Array, out, false);
     return {
       value: tf.tensor3d(out, [B, R, H]),
       gradFunc: (dy: tf.Tensor) => {
-        const dyd = dy.dataSync() as Float32Array;
         const dx = new Float32Array(B * C * H);
-        for (let b = 0; b < B; b++) {
-          for (let r = 0; r < R; r++) {
-            const row = b * R + r;
-            const o = row * H;
-            for (let k = sp.rowStart[row]; k < sp.rowStart[row + 1]; k++) {
-              const w = sp.weights[k];
-              const dst = (b * C + sp.colIndex[k]) * H;
-              for (let j = 0; j < H; j++) dx[dst + j] += w * dyd[o + j];
-            }
-          }
-        }
+        sparseProduct(sp, C, H, dy.dataSync() as Float32Array, dx, true);
         return [tf.tensor3d(dx, [B, C, H])];
       },
     };
