@@ -218,3 +218,15 @@ test('prediction metrics: Sharpe, drawdown and annualised return by hand', () =>
   assert.ok(Math.abs(metrics.ric - (1 + daily.rankIc[1]) / 2) < 1e-12);
   assert.equal(metrics.ret_std, 1); // zero std is replaced by 1, as the reference does
 });
+
+test('prediction metrics count the days where the Pearson guard (std < 1e-3) makes the IC about 0', () => {
+  const nDays = 3;
+  const nStocks = 4;
+  const target = Float64Array.from([0.01, -0.02, 0.03, 0.0, 0.02, 0.01, -0.01, 0.05, 0.0, 0.01, 0.02, 0.03]);
+  // Day 0: a spread of 1e-4 (guarded); day 1: a real spread; day 2: one finite pair only (not counted).
+  const pred = Float64Array.from([1e-4, -1e-4, 2e-4, 0, 0.5, -0.2, 0.1, 0.9, NaN, NaN, 0.3, NaN]);
+  const { daily } = predictionMetrics(pred, target, nDays, nStocks, 20);
+  assert.equal(daily.icGuardDays, 1);
+  assert.ok(Math.abs(daily.ic[0]) < 1e-4, 'the guarded day divides by 1');
+  assert.ok(Math.abs(daily.ic[1]) > 0.1);
+});

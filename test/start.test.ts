@@ -29,6 +29,11 @@ test('start runs the whole pipeline on the bundled data', () => {
     assert.match(r.stdout, /strategy \(after cost\)/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.ok(html.includes('<svg'), 'the report has no chart');
+    // Resuming a finished start shows its pool and redoes the later stages.
+    const again = runCli(['start', '--resume', out], { timeoutMs: 600_000 });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already finished 128 episodes/);
+    assert.match(again.stdout, /strategy \(after cost\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -38,4 +43,10 @@ test('start rejects conflicting length flags with one clear line', () => {
   const r = runCli(['start', '--full', '--episodes', '10']);
   assert.ok(isCleanUserError(r), r.stderr);
   assert.match(r.stderr, /--full and --episodes/);
+});
+
+test('start --resume refuses settings of its own with one clear line', () => {
+  const r = runCli(['start', '--resume', 'runs/nowhere', '--episodes', '10']);
+  assert.ok(isCleanUserError(r), r.stderr);
+  assert.match(r.stderr, /--resume continues a run/);
 });

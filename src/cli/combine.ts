@@ -130,6 +130,14 @@ export function registerCombine(program: Command): void {
           : `static combination (${opts.fitWeights ? 'weights fitted on the train window' : "the pool's weights"})`;
       console.log(`${pool.exprs.length} alphas, ${what}; valid ${fmtRange(opts.valid)}, test ${fmtRange(opts.test)}`);
       console.log(r.table);
+      for (const seg of ['valid', 'test'] as const) {
+        const guarded = r.daily[seg].icGuardDays;
+        if (guarded === 0) continue;
+        const days = r.segments[seg][1] - r.segments[seg][0];
+        console.log(
+          `note: on ${guarded} of ${days} ${seg} days the prediction's cross-sectional std is below 1e-3, where the reference's Pearson divides by 1: IC is near 0 there (RankIC is not affected).`,
+        );
+      }
       if (r.selections) {
         const kept = r.selections.map((s) => s.fit.coef.filter((c) => c !== 0).length);
         const fallback = r.selections.filter((s) => s.fallback).length;

@@ -17,6 +17,7 @@ interface StartOptions {
   seed: number;
   full: boolean;
   episodes?: number;
+  resume?: string;
 }
 
 export function registerStart(program: Command): void {
@@ -29,8 +30,12 @@ export function registerStart(program: Command): void {
     .option('--seed <n>', 'random seed of the miner', intFlag('--seed', 0, 2 ** 32 - 1), 0)
     .option('--full', 'mine with the published defaults (10,000 episodes) instead of the quick preset', false)
     .option('--episodes <n>', 'mine this many episodes instead (one log at the end)', intFlag('--episodes', 1))
+    .option('--resume <dir>', 'continue an interrupted start from its run folder (mining resumes at its last checkpoint)')
     .action(async (opts: StartOptions) => {
-      const runDir = resolve(opts.out ?? join('runs', `start-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`));
+      if (opts.resume !== undefined && (opts.out !== undefined || opts.full || opts.episodes !== undefined)) {
+        throw new UserError('--resume continues a run with its own settings and folder; drop --out, --full and --episodes.');
+      }
+      const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `start-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`));
       const show = relative(process.cwd(), runDir) || '.';
       const qlibDir = await bundledQlibDir();
       // A fresh program per stage: commander keeps option values on its instances.
@@ -41,7 +46,8 @@ export function registerStart(program: Command): void {
       };
       if (opts.full && opts.episodes !== undefined) throw new UserError('--full and --episodes both set the length of the run; give one of them.');
       const length = opts.episodes !== undefined ? ['--n-episodes', String(opts.episodes), '--log-freq', String(opts.episodes)] : opts.full ? [] : ['--preset', 'quick'];
-      await stage('1/4 mine', ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show]);
+      const mine = opts.resume !== undefined ? ['mine', '--resume', show] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show];
+      await stage('1/4 mine', mine);
       const pool = join(show, FINAL_POOL_FILE);
       const combined = join(show, 'combine');
       await stage('2/4 combine', ['combine', '--pool', pool, '--qlib-dir', qlibDir, '--out', combined]);

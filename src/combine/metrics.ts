@@ -32,6 +32,11 @@ export interface PredictionDaily {
   rankIc: Float64Array;
   /** Top-20% forward return / labelDays (per-day return scale). */
   ret: Float64Array;
+  /**
+   * Days whose prediction has a cross-sectional std below the Pearson guard
+   * (1e-3): the reference divides by 1 there, so those days' IC is about 0.
+   */
+  icGuardDays: number;
 }
 
 export const METRIC_COLUMNS: ReadonlyArray<{ key: keyof PredictionMetrics; label: string }> = [
@@ -124,8 +129,29 @@ export function predictionMetrics(
       ret_sharpe: sharpeRatio(ret),
       ret_mdd: maxDrawdownOfSum(ret),
     },
-    daily: { ic, rankIc, ret },
+    daily: { ic, rankIc, ret, icGuardDays: countGuardedDays(pred, target, nDays, nStocks) },
   };
+}
+
+/** Days where the prediction's population std over the finite (prediction, target) pairs is below 1e-3. */
+function countGuardedDays(pred: Float64Array, target: Float64Array, nDays: number, nStocks: number): number {
+  let days = 0;
+  for (let d = 0; d < nDays; d++) {
+    let n = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = d * nStocks, end = i + nStocks; i < end; i++) {
+      const x = pred[i];
+      if (x !== x || target[i] !== target[i]) continue;
+      n++;
+      sum += x;
+      sumSq += x * x;
+    }
+    if (n < 2) continue;
+    const mean = sum / n;
+    if (Math.sqrt(Math.max(0, sumSq / n - mean * mean)) < 1e-3) days++;
+  }
+  return days;
 }
 
 /** The metrics table as text: one row per window, the reference's parseable layout. */
