@@ -117,6 +117,10 @@ export function registerMine(program: Command): void {
         runDir = resolve(opts.out ?? join('runs', `mine-${config.encoderType}-seed${config.seed}-${timestamp()}`));
         await useBackend(opts.backend);
         miner = await startRun(config, data, runDir, opts.backend);
+        if (config.weightDecayType === 'exponential' && config.finalWeightRatio === 0 && (config.sslWeight > 0 || config.novWeight > 0)) {
+          // gamma = 0^(1/N) = 0, as PyTorch's ExponentialLR would have it: the weights are 0 after the first episode.
+          process.stderr.write('note: --weight-decay-type exponential with --final-weight-ratio 0 zeroes the ssl and novelty weights after the first episode; give a ratio above 0 (e.g. 0.01) for a gradual decay.\n');
+        }
         process.stderr.write(`mining ${config.nEpisodes} episodes with the ${config.encoderType} encoder on ${miner.data.train.nStocks} stocks x ${miner.data.train.nDays} days (${miner.data.window.start}..${miner.data.window.end}) -> ${runDir}\n`);
       }
       // Ctrl-C: the loop yields once per window, so this runs within a second; the last checkpoint stays.

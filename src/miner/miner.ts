@@ -378,6 +378,9 @@ export class Miner {
     this.sinceLog = { episodes: 0, reward: 0, valid: 0, admitted: 0 };
     if (this.runDir) {
       writePoolFile(join(this.runDir, `pool_${this.episode}.json`), pool);
+      // The record first: a kill before the checkpoint leaves a record past it, which
+      // resume drops and rewrites; the other order would lose the record for good.
+      appendFileSync(join(this.runDir, METRICS_FILE), JSON.stringify(record) + '\n');
       writeCheckpoint(this.runDir, {
         version: CHECKPOINT_VERSION,
         episode: this.episode,
@@ -390,7 +393,6 @@ export class Miner {
         stats: { updates: this.updates, lastLoss: this.lastLoss, skippedUpdates: this.skippedUpdates, elapsedMs: this.elapsedMs },
       });
       this.checkpointEpisode = this.episode;
-      appendFileSync(join(this.runDir, METRICS_FILE), JSON.stringify(record) + '\n');
     }
     this.profile.logging += performance.now() - t0;
     return record;

@@ -29,7 +29,7 @@ export interface PolicyConfig {
   /** Dropout of the LSTM between layers and of the transformer, while training (0.1). */
   dropout?: number;
   transformerHeads?: number; // 4
-  transformerFeedForward?: number; // 4 * hidden
+  transformerFeedForward?: number; // 2048, as PyTorch's TransformerEncoderLayer
   layers?: number; // 2
 }
 
@@ -62,7 +62,8 @@ export class GflowPolicy {
     this.dropoutRate = config.dropout ?? 0.1;
     const layers = config.layers ?? 2;
     const heads = config.transformerHeads ?? 4;
-    const feedForward = config.transformerFeedForward ?? 4 * this.hidden;
+    // PyTorch's TransformerEncoderLayer default width, which the published encoder keeps.
+    const feedForward = config.transformerFeedForward ?? 2048;
     this.config = { encoder: config.encoder, seed: config.seed, hidden: this.hidden, backwardPolicy: this.backwardPolicy, dropout: this.dropoutRate, transformerHeads: heads, transformerFeedForward: feedForward, layers };
     this.params = new ParamStore(new Rng([0x9e3779b9, config.seed >>> 0, 0x85ebca6b, 0xc2b2ae35]));
     const H = this.hidden;

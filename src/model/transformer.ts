@@ -1,6 +1,6 @@
 /**
  * Causal transformer state encoder (SPEC §5: 2 layers, 4 heads; post-norm
- * layers as PyTorch's TransformerEncoderLayer, ReLU feed-forward). A causal
+ * layers as PyTorch's TransformerEncoderLayer, ReLU feed-forward of width 2048). A causal
  * mask replaces the published padding-only mask: position t then sees
  * exactly the state BEG..token t, so one pass gives every prefix's
  * embedding (its output at the last position), and padding after the end
@@ -34,7 +34,7 @@ export class TransformerEncoder implements StateEncoder {
     params: ParamStore,
     private readonly hidden: number,
     private readonly heads = 4,
-    feedForward = 4 * hidden,
+    feedForward = 2048,
     nLayers = 2,
   ) {
     if (hidden % heads !== 0) throw new Error('hidden size must be a multiple of the number of heads');
