@@ -6,6 +6,7 @@ import { PACKAGE_ROOT, resolveQlibDir, SPLITS } from '../data/index.js';
 import { runCombine, type CombineSettings, type DateWindow } from '../combine/run.js';
 import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
+import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import { dateFlag, floatFlag, intFlag } from './common.js';
 
@@ -135,7 +136,7 @@ export function registerCombine(program: Command): void {
         if (guarded === 0) continue;
         const days = r.segments[seg][1] - r.segments[seg][0];
         console.log(
-          `note: on ${guarded} of ${days} ${seg} days the prediction's cross-sectional std is below 1e-3, where the reference's Pearson divides by 1: IC is near 0 there (RankIC is not affected).`,
+          `note: on ${guarded} of ${days} ${seg} days the prediction's cross-sectional std is below ${PEARSON_STD_GUARD}, where the reference's Pearson divides by 1: IC is near 0 there (RankIC is not affected).`,
         );
       }
       if (r.selections) {

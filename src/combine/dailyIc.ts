@@ -8,6 +8,8 @@
  * computed once per day and reused for every alpha: the same numbers as
  * `dailyIC` / `dailyRankIC` of src/metrics (SPEC §3) at a fraction of the cost.
  */
+import { AverageRanker, guardedPearson } from '../metrics/index.js';
+import { fromNormalizedValues, meanDailyIC } from '../pool/normalized.js';
 
 /** Per-alpha daily series, row-major [nAlphas][nDays]; NaN days already 0 (as the combination counts them). */
 export interface DailyAlphaICs {
@@ -15,21 +17,6 @@ export interface DailyAlphaICs {
   readonly nDays: number;
   readonly ic: Float64Array;
   readonly rankIc: Float64Array;
-}
-
-/**
- * Average ranks (0-based; ties share their mean rank) of v[0..n), written to out.
- * `sorted` is scratch of length >= n.
- */
-export function averageRanksInto(v: Float64Array, n: number, sorted: Float64Array, out: Float64Array): void {
-  averageRanksSorted(v, n, sorted.subarray(0, n), out);
-}
-
-/** Pearson with the reference's guard (population stds; a std < 1e-3 makes the denominator 1). */
-function guardedPearson(sxy: number, mx: number, my: number, stdX: number, stdY: number, n: number): number {
-  const cov = sxy / n - mx * my;
-  const denom = stdX < 1e-3 || stdY < 1e-3 ? 1 : stdX * stdY;
-  return cov / denom;
 }
 
 /**
@@ -63,8 +50,7 @@ class DayScratch {
   private readonly tRank: Float64Array;
   private readonly xa: Float64Array;
   private readonly xRank: Float64Array;
-  private readonly sortBuf: Float64Array;
-  private sorted: Float64Array;
+  private readonly ranker: AverageRanker;
   private n = 0;
   private my = 0;
   private stdY = 0;
@@ -77,8 +63,7 @@ class DayScratch {
     this.tRank = new Float64Array(nStocks);
     this.xa = new Float64Array(nStocks);
     this.xRank = new Float64Array(nStocks);
-    this.sortBuf = new Float64Array(nStocks);
-    this.sorted = this.sortBuf;
+    this.ranker = new AverageRanker(nStocks);
   }
 
   /** Takes the day's target row at offset o; false when no stock has one. */
@@ -104,8 +89,7 @@ class DayScratch {
     for (let i = 0; i < n; i++) vy += (ty[i] - my) * (ty[i] - my);
     this.my = my;
     this.stdY = Math.sqrt(vy / n);
-    this.sorted = this.sortBuf.subarray(0, n);
-    averageRanksSorted(ty, n, this.sorted, this.tRank);
+    this.ranker.rank(ty, n, this.tRank);
     const mRank = (n - 1) / 2; // average ranks always sum to n(n-1)/2
     let vr = 0;
     for (let i = 0; i < n; i++) vr += (this.tRank[i] - mRank) * (this.tRank[i] - mRank);
@@ -133,14 +117,14 @@ class DayScratch {
       sxy += v * ty[i];
       vx += (v - mx) * (v - mx);
     }
-    const p = guardedPearson(sxy, mx, this.my, Math.sqrt(vx / n), this.stdY, n);
+    const p = guardedPearson(sxy / n - mx * this.my, Math.sqrt(vx / n), this.stdY);
     return p === p ? p : 0;
   }
 
   /** Spearman of the alpha gathered by the last pearson() call and the target (NaN -> 0). */
   spearman(): number {
     const { xa, xRank, tRank, n, mRank } = this;
-    averageRanksSorted(xa, n, this.sorted, xRank);
+    this.ranker.rank(xa, n, xRank);
     let rxy = 0;
     let rv = 0;
     for (let i = 0; i < n; i++) {
@@ -148,27 +132,8 @@ class DayScratch {
       rxy += r * tRank[i];
       rv += (r - mRank) * (r - mRank);
     }
-    const c = guardedPearson(rxy, mRank, mRank, Math.sqrt(rv / n), this.stdRankY, n);
+    const c = guardedPearson(rxy / n - mRank * mRank, Math.sqrt(rv / n), this.stdRankY);
     return c === c ? c : 0;
-  }
-}
-
-/** averageRanksInto with a scratch view of exactly n values (no allocation per call). */
-function averageRanksSorted(v: Float64Array, n: number, view: Float64Array, out: Float64Array): void {
-  for (let i = 0; i < n; i++) view[i] = v[i];
-  view.sort();
-  for (let i = 0; i < n; i++) {
-    const x = v[i];
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (view[m] < x) lo = m + 1;
-      else hi = m;
-    }
-    let end = lo + 1;
-    while (end < n && view[end] === x) end++;
-    out[i] = (lo + end - 1) / 2;
   }
 }
 
@@ -180,37 +145,12 @@ function averageRanksSorted(v: Float64Array, n: number, view: Float64Array, out:
 export function mutualICMatrix(alphas: readonly Float64Array[], nStocks: number, from: number, to: number): Float64Array {
   const n = alphas.length;
   const nDays = to - from;
-  const mean = new Float64Array(n * nDays);
-  const std = new Float64Array(n * nDays);
-  for (let a = 0; a < n; a++) {
-    const x = alphas[a];
-    for (let d = 0; d < nDays; d++) {
-      const o = (from + d) * nStocks;
-      let s = 0;
-      for (let k = 0; k < nStocks; k++) s += x[o + k];
-      const m = s / nStocks;
-      let v = 0;
-      for (let k = 0; k < nStocks; k++) v += (x[o + k] - m) * (x[o + k] - m);
-      mean[a * nDays + d] = m;
-      std[a * nDays + d] = Math.sqrt(v / nStocks);
-    }
-  }
+  // The pool's IC kernel: day statistics once per alpha, then one dot product per day and pair.
+  const window = alphas.map((x) => fromNormalizedValues(x.subarray(from * nStocks, to * nStocks), nDays, nStocks));
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     out[i * n + i] = 1;
-    for (let j = i + 1; j < n; j++) {
-      const x = alphas[i];
-      const y = alphas[j];
-      let total = 0;
-      for (let d = 0; d < nDays; d++) {
-        const o = (from + d) * nStocks;
-        let sxy = 0;
-        for (let k = 0; k < nStocks; k++) sxy += x[o + k] * y[o + k];
-        const p = guardedPearson(sxy, mean[i * nDays + d], mean[j * nDays + d], std[i * nDays + d], std[j * nDays + d], nStocks);
-        total += p === p ? p : 0;
-      }
-      out[i * n + j] = out[j * n + i] = nDays > 0 ? total / nDays : NaN;
-    }
+    for (let j = i + 1; j < n; j++) out[i * n + j] = out[j * n + i] = nDays > 0 ? meanDailyIC(window[i], window[j], nDays, nStocks) : NaN;
   }
   return out;
 }

@@ -11,7 +11,7 @@
  *  RET_SR                mean / std x sqrt(252) (0 when std < 1e-8)
  *  RET_MDD               max drawdown of 1 + cumsum(daily), relative to its running max
  */
-import { dailyIC, dailyRankIC, topQuantileReturn } from '../metrics/index.js';
+import { countGuardedDays, dailyIC, dailyRankIC, topQuantileReturn } from '../metrics/index.js';
 
 export interface PredictionMetrics {
   ic: number;
@@ -34,7 +34,7 @@ export interface PredictionDaily {
   ret: Float64Array;
   /**
    * Days whose prediction has a cross-sectional std below the Pearson guard
-   * (1e-3): the reference divides by 1 there, so those days' IC is about 0.
+   * (PEARSON_STD_GUARD): the reference divides by 1 there, so those days' IC is about 0.
    */
   icGuardDays: number;
 }
@@ -131,27 +131,6 @@ export function predictionMetrics(
     },
     daily: { ic, rankIc, ret, icGuardDays: countGuardedDays(pred, target, nDays, nStocks) },
   };
-}
-
-/** Days where the prediction's population std over the finite (prediction, target) pairs is below 1e-3. */
-function countGuardedDays(pred: Float64Array, target: Float64Array, nDays: number, nStocks: number): number {
-  let days = 0;
-  for (let d = 0; d < nDays; d++) {
-    let n = 0;
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = d * nStocks, end = i + nStocks; i < end; i++) {
-      const x = pred[i];
-      if (x !== x || target[i] !== target[i]) continue;
-      n++;
-      sum += x;
-      sumSq += x * x;
-    }
-    if (n < 2) continue;
-    const mean = sum / n;
-    if (Math.sqrt(Math.max(0, sumSq / n - mean * mean)) < 1e-3) days++;
-  }
-  return days;
 }
 
 /** The metrics table as text: one row per window, the reference's parseable layout. */

@@ -35,12 +35,17 @@ function normalizeDay(x: Float64Array, o: number, nStocks: number, out: Float64A
   }
 }
 
-/**
- * Pearson over the cells where both sides are finite-or-infinite but not NaN,
- * with the reference's guard: a std below 1e-3 makes the denominator 1.
- * Returns NaN for a day with no valid pair.
- */
-function pearsonOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: number): number {
+/** The reference's Pearson guard: a population std below this makes the denominator 1. */
+export const PEARSON_STD_GUARD = 1e-3;
+
+/** Pearson from a covariance and population stds, with the reference's guard. */
+export function guardedPearson(cov: number, stdX: number, stdY: number): number {
+  return cov / (stdX < PEARSON_STD_GUARD || stdY < PEARSON_STD_GUARD ? 1 : stdX * stdY);
+}
+
+/** One day's pair statistics over the cells where neither side is NaN (n = 0: none). */
+const dayPair = { n: 0, cov: 0, stdX: 0, stdY: 0 };
+function pairStatsOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: number): typeof dayPair {
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -53,7 +58,8 @@ function pearsonOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: numb
       sy += b;
     }
   }
-  if (n === 0) return NaN;
+  dayPair.n = n;
+  if (n === 0) return dayPair;
   const mx = sx / n;
   const my = sy / n;
   let sxy = 0;
@@ -68,11 +74,29 @@ function pearsonOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: numb
       vy += (b - my) * (b - my);
     }
   }
-  const cov = sxy / n - mx * my;
-  const stdX = Math.sqrt(vx / n);
-  const stdY = Math.sqrt(vy / n);
-  const denom = stdX < 1e-3 || stdY < 1e-3 ? 1 : stdX * stdY;
-  return cov / denom;
+  dayPair.cov = sxy / n - mx * my;
+  dayPair.stdX = Math.sqrt(vx / n);
+  dayPair.stdY = Math.sqrt(vy / n);
+  return dayPair;
+}
+
+/** Pearson of one day with the reference's guard; NaN for a day with no valid pair. */
+function pearsonOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: number): number {
+  const p = pairStatsOfDay(x, y, o, nStocks);
+  return p.n === 0 ? NaN : guardedPearson(p.cov, p.stdX, p.stdY);
+}
+
+/**
+ * Days (with at least two valid pairs) whose `a` has a std below the guard, so
+ * that dailyIC divides by 1 there: the IC of a low-spread prediction is about 0.
+ */
+export function countGuardedDays(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): number {
+  let days = 0;
+  for (let d = 0; d < nDays; d++) {
+    const p = pairStatsOfDay(a, b, d * nStocks, nStocks);
+    if (p.n >= 2 && p.stdX < PEARSON_STD_GUARD) days++;
+  }
+  return days;
 }
 
 /** Daily Pearson IC between two matrices (NaN for days without a valid pair). */
@@ -82,38 +106,49 @@ export function dailyIC(a: Float64Array, b: Float64Array, nDays: number, nStocks
   return out;
 }
 
+/**
+ * Average ranks (0-based, ties share their mean rank) of v[0..n), NaN-free,
+ * via the radix IndexSorter (much faster than sort + binary search).
+ * Holds its scratch, so ranking allocates nothing.
+ */
+export class AverageRanker {
+  readonly sorter: IndexSorter;
+  private readonly idx: Int32Array;
+  constructor(capacity: number) {
+    this.sorter = new IndexSorter(capacity);
+    this.idx = new Int32Array(capacity);
+  }
+
+  rank(v: Float64Array, n: number, out: Float64Array): void {
+    const idx = this.idx;
+    for (let i = 0; i < n; i++) idx[i] = i;
+    this.sorter.sort(v, 0, idx, n);
+    let first = 0;
+    while (first < n) {
+      const x = v[idx[first]];
+      let last = first + 1;
+      while (last < n && v[idx[last]] === x) last++;
+      const avg = (first + last - 1) / 2;
+      for (let k = first; k < last; k++) out[idx[k]] = avg;
+      first = last;
+    }
+  }
+}
+
 /** Scratch buffers for ranking one day, reused across days. */
 class RankScratch {
   readonly rankA: Float64Array;
   readonly rankB: Float64Array;
   readonly va: Float64Array;
-  readonly idx: Int32Array;
   /** Position of each stock among the day's pair cells, -1 if not one. */
   readonly pos: Int32Array;
-  readonly sorter: IndexSorter;
+  readonly ranker: AverageRanker;
   constructor(n: number) {
     this.rankA = new Float64Array(n);
     this.rankB = new Float64Array(n);
     this.va = new Float64Array(n);
-    this.idx = new Int32Array(n);
     this.pos = new Int32Array(n);
-    this.sorter = new IndexSorter(n);
-  }
-}
-
-/** Average ranks (0-based, ties share their mean rank) of v[0..n), written to out. */
-function averageRanks(v: Float64Array, n: number, sc: RankScratch, out: Float64Array): void {
-  const idx = sc.idx;
-  for (let i = 0; i < n; i++) idx[i] = i;
-  sc.sorter.sort(v, 0, idx, n); // radix sort: much faster than sort + binary search
-  let first = 0;
-  while (first < n) {
-    const x = v[idx[first]];
-    let last = first + 1;
-    while (last < n && v[idx[last]] === x) last++;
-    const avg = (first + last - 1) / 2;
-    for (let k = first; k < last; k++) out[idx[k]] = avg;
-    first = last;
+    this.ranker = new AverageRanker(n);
   }
 }
 
@@ -185,12 +220,12 @@ export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nSt
       out[d] = NaN;
       continue;
     }
-    averageRanks(sc.va, n, sc, sc.rankA);
+    sc.ranker.rank(sc.va, n, sc.rankA);
     // b's ranks over the pair cells: walk b's order of the day, skipping stocks where a is NaN.
     if (!validDayOrder(b, o, order, o, cache.len[d], nb)) {
       let m = 0;
       for (let s = 0; s < nStocks; s++) if (b[o + s] === b[o + s]) order[o + m++] = s;
-      sc.sorter.sort(b, o, order.subarray(o, o + m), m);
+      sc.ranker.sorter.sort(b, o, order.subarray(o, o + m), m);
       cache.len[d] = m;
     }
     let first = 0; // rank position among the pair cells
@@ -200,7 +235,7 @@ export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nSt
       while (j2 < nb && b[o + order[o + j2]] === x) j2++;
       let c = 0;
       for (let q = j; q < j2; q++) if (pos[order[o + q]] >= 0) c++;
-      const avg = (first + first + c - 1) / 2; // as averageRanks: (first + last - 1) / 2
+      const avg = (first + first + c - 1) / 2; // as AverageRanker: (first + last - 1) / 2
       for (let q = j; q < j2; q++) {
         const p = pos[order[o + q]];
         if (p >= 0) rankB[p] = avg;

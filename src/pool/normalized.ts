@@ -5,7 +5,7 @@
  * day: the same numbers as `dailyIC` on the normalized matrices, without its
  * NaN checks and second pass.
  */
-import { normalizeByDay } from '../metrics/index.js';
+import { guardedPearson, normalizeByDay } from '../metrics/index.js';
 
 export interface NormalizedAlpha {
   /** normalize_by_day(raw), row-major [nDays][nStocks]; never NaN. */
@@ -70,10 +70,7 @@ export function fromNormalizedValues(values: Float64Array, nDays: number, nStock
 
 /** Daily Pearson from the day's sum of products and both alphas' day statistics (SPEC §3 guard: std < 1e-3 -> denominator 1). */
 function dayIC(sumXY: number, nStocks: number, a: NormalizedAlpha, b: NormalizedAlpha, d: number): number {
-  const cov = sumXY / nStocks - a.dayMean[d] * b.dayMean[d];
-  const sa = a.dayStd[d];
-  const sb = b.dayStd[d];
-  return cov / (sa < 1e-3 || sb < 1e-3 ? 1 : sa * sb);
+  return guardedPearson(sumXY / nStocks - a.dayMean[d] * b.dayMean[d], a.dayStd[d], b.dayStd[d]);
 }
 
 /**
