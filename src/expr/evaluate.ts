@@ -10,11 +10,10 @@
  * features are views of a per-StockData [feature][row][stock] copy.
  * An optional ExprCache keeps computed nodes across evaluations, bounded by bytes.
  *
- * Determinism: the same expression on the same data gives the same bits. The
- * sliding-window sums of a node depend (at rounding level, ~1e-15 relative) on
- * the first row they start from, so a sub-expression shared with another use,
- * or served from the cache after being computed over more rows, may differ from
- * a standalone evaluation in the last bits.
+ * Determinism: the same expression on the same data gives the same bits, and a
+ * sub-expression shared with another use, or served from the cache after being
+ * computed over more rows, equals its standalone evaluation bit for bit (the
+ * window-sum kernels align their blocks to absolute rows: `row0`).
  */
 import { FEATURES, type StockData } from '../data/types.js';
 import { featureIndex, windowOf, type Expr, type OpExpr } from './ast.js';
@@ -333,14 +332,14 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
       }
       node.value = acquire(nRows * nS);
       node.pooled = true;
-      k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x));
+      k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
       return;
     }
     case 'pairRolling': {
       const [a, b] = node.children;
       node.value = acquire(nRows * nS);
       node.pooled = true;
-      k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x));
+      k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
       return;
     }
   }

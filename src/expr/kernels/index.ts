@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './elementwise.js';
 export * from './rolling.js';
+export * from './windowSums.js';

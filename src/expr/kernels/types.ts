@@ -10,9 +10,14 @@ export type UnaryKernel = (src: Float64Array, out: Float64Array, nRows: number, 
 /** Elementwise; a stride of 0 broadcasts a scalar (a one-element array). */
 export type BinaryKernel = (a: Float64Array, strideA: number, b: Float64Array, strideB: number, out: Float64Array, n: number) => void;
 
-export type RollingKernel = (src: Float64Array, out: Float64Array, nOut: number, nStocks: number, w: number) => void;
+/**
+ * `row0`: the index of src row 0 among the data's padded days (0 when absent).
+ * Kernels that cut rows into blocks align them to it, so a window's value does
+ * not depend on which rows around it are evaluated.
+ */
+export type RollingKernel = (src: Float64Array, out: Float64Array, nOut: number, nStocks: number, w: number, row0?: number) => void;
 
-export type PairRollingKernel = (a: Float64Array, b: Float64Array, out: Float64Array, nOut: number, nStocks: number, w: number) => void;
+export type PairRollingKernel = (a: Float64Array, b: Float64Array, out: Float64Array, nOut: number, nStocks: number, w: number, row0?: number) => void;
 
 /**
  * Which source rows a rolling operator reads for output rows [lo, hi):
