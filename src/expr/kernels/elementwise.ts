@@ -1,9 +1,8 @@
 /**
- * Unary and binary elementwise kernels, plus the cross-sectional Rank.
+ * Unary and binary elementwise kernels (the cross-sectional Rank is WebAssembly: compiled.ts).
  * IEEE semantics throughout (NaN propagates); Pow follows C's pow (as PyTorch
  * does) where JavaScript differs: pow(1, y) = 1 and pow(-1, ±inf) = 1.
  */
-import { IndexSorter } from './sortIndex.js';
 import type { BinaryKernel, UnaryKernel } from './types.js';
 
 export const absKernel: UnaryKernel = (src, out, nRows, nStocks) => {
@@ -43,31 +42,6 @@ export const signKernel: UnaryKernel = (src, out, nRows, nStocks) => {
 export const logKernel: UnaryKernel = (src, out, nRows, nStocks) => {
   const n = nRows * nStocks;
   for (let i = 0; i < n; i++) out[i] = Math.log(src[i]);
-};
-
-/**
- * Cross-sectional rank per row: non-NaN values sorted ascending, ties in stock
- * order; value = position / n (n = non-NaN count); NaN stays NaN.
- */
-export const rankKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const sorter = new IndexSorter(nStocks);
-  const idx = new Int32Array(nStocks);
-  const ranks = new Float64Array(nStocks); // k / n for the current n: a division per row, not per cell
-  let tableN = -1;
-  for (let r = 0; r < nRows; r++) {
-    const o = r * nStocks;
-    let n = 0;
-    for (let s = 0; s < nStocks; s++) {
-      if (src[o + s] === src[o + s]) idx[n++] = s;
-      else out[o + s] = NaN;
-    }
-    sorter.sort(src, o, idx, n);
-    if (n !== tableN) {
-      for (let k = 0; k < n; k++) ranks[k] = k / n;
-      tableN = n;
-    }
-    for (let k = 0; k < n; k++) out[o + idx[k]] = ranks[k];
-  }
 };
 
 export const addKernel: BinaryKernel = (a, sa, b, sb, out, n) => {

@@ -1,4 +1,4 @@
 export * from './types.js';
 export * from './elementwise.js';
 export * from './rolling.js';
-export * from './windowSums.js';
+export * from './compiled.js';

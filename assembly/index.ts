@@ -1,0 +1,790 @@
+/**
+ * The engine's hottest kernels, in AssemblyScript, compiled to WebAssembly by
+ * `npm run build:wasm` into src/expr/wasm/kernels.wasm (committed; a test
+ * checks the binary matches these sources). The host side is
+ * src/expr/wasm/index.ts: it copies the inputs into this module's memory,
+ * calls a kernel with byte offsets and copies the result out.
+ *
+ * Each kernel is a line-for-line port of the TypeScript kernel it replaces
+ * (same algorithm, same operations in the same order, so the same bits):
+ * - rankRows: src/expr/kernels/elementwise.ts (Rank) with sortIndex.ts's radix sort;
+ * - tsRank, extremes: src/expr/kernels/rolling.ts;
+ * - sumFamily, centralFamily, weightedAverage, pairMoments: windowSums.ts.
+ * Matrices are row-major [rows][nS] f64; `p*` arguments are byte offsets.
+ */
+
+// ---------------------------------------------------------------- memory helpers
+
+@inline function ld(p: usize, i: i32): f64 {
+  return load<f64>(p + ((<usize>i) << 3));
+}
+@inline function st(p: usize, i: i32, v: f64): void {
+  store<f64>(p + ((<usize>i) << 3), v);
+}
+@inline function ldi(p: usize, i: i32): i32 {
+  return load<i32>(p + ((<usize>i) << 2));
+}
+@inline function sti(p: usize, i: i32, v: i32): void {
+  store<i32>(p + ((<usize>i) << 2), v);
+}
+@inline function fillF(p: usize, n: i32, v: f64): void {
+  for (let i = 0; i < n; i++) st(p, i, v);
+}
+@inline function fillI(p: usize, n: i32, v: i32): void {
+  for (let i = 0; i < n; i++) sti(p, i, v);
+}
+@inline function isBig(x: f64): bool {
+  return !(abs<f64>(x) <= SHIFT_MAX);
+}
+
+// ---------------------------------------------------------------- Rank
+
+/** Order-preserving 32-bit key from the high word of a double (-0 -> +0 first). */
+@inline function keyOf(x: f64): u32 {
+  const h = <u32>(reinterpret<u64>(x + 0.0) >> 32);
+  return (h & 0x80000000) != 0 ? ~h : h ^ 0x80000000;
+}
+
+/**
+ * Cross-sectional rank per row: non-NaN values ascending, ties in stock order,
+ * value = position / n; NaN stays NaN. LSD radix sort on the high words
+ * (passes where every key shares the byte skipped), then runs of equal high
+ * words put in exact value order by insertion (stable).
+ * Scratch: 4 * nS i32 + 1024 u32.
+ */
+export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch: usize): void {
+  const kA = pScratch;
+  const kB = kA + ((<usize>nS) << 2);
+  const iA = kB + ((<usize>nS) << 2);
+  const iB = iA + ((<usize>nS) << 2);
+  const cnt = iB + ((<usize>nS) << 2);
+  for (let r = 0; r < nRows; r++) {
+    const row = pSrc + ((<usize>(r * nS)) << 3);
+    const orow = pOut + ((<usize>(r * nS)) << 3);
+    fillI(cnt, 1024, 0);
+    let n = 0;
+    for (let s = 0; s < nS; s++) {
+      const x = ld(row, s);
+      if (x != x) {
+        st(orow, s, NaN);
+        continue;
+      }
+      const key = keyOf(x);
+      sti(kA, n, <i32>key);
+      sti(iA, n, s);
+      sti(cnt, <i32>(key & 255), ldi(cnt, <i32>(key & 255)) + 1);
+      sti(cnt, 256 + <i32>((key >>> 8) & 255), ldi(cnt, 256 + <i32>((key >>> 8) & 255)) + 1);
+      sti(cnt, 512 + <i32>((key >>> 16) & 255), ldi(cnt, 512 + <i32>((key >>> 16) & 255)) + 1);
+      sti(cnt, 768 + <i32>(key >>> 24), ldi(cnt, 768 + <i32>(key >>> 24)) + 1);
+      n++;
+    }
+    if (n == 0) continue;
+    let keys = kA;
+    let ids = iA;
+    let keys2 = kB;
+    let ids2 = iB;
+    for (let pass = 0; pass < 4; pass++) {
+      const shift = <u32>(pass << 3);
+      const base = pass << 8;
+      if (ldi(cnt, base + <i32>((<u32>ldi(keys, 0) >>> shift) & 255)) == n) continue; // every key has this byte
+      let sum = 0;
+      for (let b = base; b < base + 256; b++) {
+        const c = ldi(cnt, b);
+        sti(cnt, b, sum);
+        sum += c;
+      }
+      for (let k = 0; k < n; k++) {
+        const key = <u32>ldi(keys, k);
+        const slot = base + <i32>((key >>> shift) & 255);
+        const dst = ldi(cnt, slot);
+        sti(cnt, slot, dst + 1);
+        sti(keys2, dst, <i32>key);
+        sti(ids2, dst, ldi(ids, k));
+      }
+      const tk = keys;
+      keys = keys2;
+      keys2 = tk;
+      const ti = ids;
+      ids = ids2;
+      ids2 = ti;
+    }
+    // Equal high words: exact order by value, stable.
+    for (let k = 1; k < n; k++) {
+      const key = ldi(keys, k);
+      if (key != ldi(keys, k - 1)) continue;
+      const id = ldi(ids, k);
+      const v = ld(row, id);
+      let j = k;
+      while (j > 0 && ldi(keys, j - 1) == key && ld(row, ldi(ids, j - 1)) > v) {
+        sti(ids, j, ldi(ids, j - 1));
+        j--;
+      }
+      sti(ids, j, id);
+    }
+    for (let k = 0; k < n; k++) st(orow, ldi(ids, k), <f64>k / <f64>n);
+  }
+}
+
+// ---------------------------------------------------------------- TsRank
+
+/** TsRank: the newest value's rank in its window by branch-free counting, O(w) per cell. */
+export function tsRank(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32): void {
+  const span = (w - 1) * nS;
+  for (let r = 0; r < nOut; r++) {
+    for (let s = 0, o = r * nS, i = o + span; s < nS; s++, o++, i++) {
+      const x = ld(pSrc, i);
+      if (x != x) {
+        st(pOut, o, 0); // comparisons with a NaN last are all false
+        continue;
+      }
+      let gt = 0;
+      let ge = 1; // x itself
+      for (let k = o; k < i; k += nS) {
+        const v = ld(pSrc, k);
+        gt += <i32>(v > x);
+        ge += <i32>(v >= x);
+      }
+      st(pOut, o, <f64>(gt + ge + (ge > gt ? 1 : 0)) / <f64>(2 * w));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- extremes
+
+const EXT_MAX = 0;
+const EXT_MIN = 1;
+const EXT_MAX_MINUS_MIN = 2;
+const EXT_LAST_MINUS_MAX = 3;
+const EXT_LAST_MINUS_MIN = 4;
+
+/**
+ * van Herk / Gil-Werman block extrema: suffix extrema h within blocks of w rows
+ * (aligned at row 0), then prefix extrema g as one running row; a window's
+ * max is max(h[first], g[last]). f64.max / f64.min propagate NaN as Math.max does.
+ * Scratch: hMax, hMin (nSrc * nS each), gMax, gMin (nS each).
+ */
+export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  const nSrc = nOut + w - 1;
+  const hMax = pScratch;
+  const hMin = hMax + ((<usize>(nSrc * nS)) << 3);
+  const gMax = hMin + ((<usize>(nSrc * nS)) << 3);
+  const gMin = gMax + ((<usize>nS) << 3);
+  for (let b = 0; b < nSrc; b += w) {
+    const e = min(b + w, nSrc) - 1;
+    const ie = e * nS;
+    for (let s = 0; s < nS; s++) {
+      const x = ld(pSrc, ie + s);
+      st(hMax, ie + s, x);
+      st(hMin, ie + s, x);
+    }
+    for (let t = e - 1; t >= b; t--) {
+      const it = t * nS;
+      for (let s = 0; s < nS; s++) {
+        const x = ld(pSrc, it + s);
+        st(hMax, it + s, max<f64>(ld(hMax, it + nS + s), x));
+        st(hMin, it + s, min<f64>(ld(hMin, it + nS + s), x));
+      }
+    }
+  }
+  for (let t = 0; t < nSrc; t++) {
+    const it = t * nS;
+    if (t % w == 0) {
+      fillF(gMax, nS, -Infinity);
+      fillF(gMin, nS, Infinity);
+    }
+    const o = (t - w + 1) * nS; // the window's first row: where its h is, and where its output goes
+    for (let s = 0; s < nS; s++) {
+      const x = ld(pSrc, it + s);
+      const g = max<f64>(ld(gMax, s), x);
+      const l = min<f64>(ld(gMin, s), x);
+      st(gMax, s, g);
+      st(gMin, s, l);
+      if (t < w - 1) continue;
+      let v: f64;
+      if (mode == EXT_MAX) v = max<f64>(ld(hMax, o + s), g);
+      else if (mode == EXT_MIN) v = min<f64>(ld(hMin, o + s), l);
+      else if (mode == EXT_MAX_MINUS_MIN) v = max<f64>(ld(hMax, o + s), g) - min<f64>(ld(hMin, o + s), l);
+      else if (mode == EXT_LAST_MINUS_MAX) v = x - max<f64>(ld(hMax, o + s), g);
+      else v = x - min<f64>(ld(hMin, o + s), l);
+      st(pOut, o + s, v);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- window sums
+
+const REL_ORDER2: f64 = 1e-6;
+const REL_ORDER4: f64 = 1e-2;
+const HUGE_ORDER2: f64 = 1e200;
+const HUGE_ORDER4: f64 = 1e240;
+const TINY_ORDER2: f64 = 1e-200;
+const TINY_ORDER4: f64 = 1e-120;
+const SHIFT_MAX: f64 = 1e100;
+
+const M_SUM = 0;
+const M_MEAN = 1;
+const M_DIV = 2;
+const M_VAR = 3;
+const M_STD = 4;
+const M_IR = 5;
+const M_SKEW = 6;
+const M_KURT = 7;
+const M_MAD = 8;
+
+/** sum / w, except exactly the value for a window of identical values. */
+function windowMean(src: usize, i0: i32, stride: i32, w: i32, sum: f64): f64 {
+  const x0 = ld(src, i0);
+  for (let k = 1; k < w; k++) if (ld(src, i0 + k * stride) != x0) return sum / <f64>w;
+  return x0;
+}
+
+/** The plain two-pass formula on one window. */
+function plainMoment(mode: i32, src: usize, i0: i32, stride: i32, w: i32): f64 {
+  let sum: f64 = 0;
+  for (let k = 0; k < w; k++) sum += ld(src, i0 + k * stride);
+  const mean = windowMean(src, i0, stride, w, sum);
+  const last = ld(src, i0 + (w - 1) * stride);
+  if (mode == M_SUM) return sum;
+  if (mode == M_MEAN) return mean;
+  if (mode == M_DIV) return last / mean;
+  let c1: f64 = 0;
+  let c2: f64 = 0;
+  let c3: f64 = 0;
+  let c4: f64 = 0;
+  for (let k = 0; k < w; k++) {
+    const c = ld(src, i0 + k * stride) - mean;
+    c1 += abs<f64>(c);
+    c2 += c * c;
+    c3 += c * c * c;
+    c4 += c * c * c * c;
+  }
+  const fw = <f64>w;
+  if (mode == M_VAR) return c2 / (fw - 1);
+  if (mode == M_STD) return Math.sqrt(c2 / (fw - 1));
+  if (mode == M_IR) return mean / Math.sqrt(c2 / (fw - 1));
+  if (mode == M_SKEW) {
+    const m2 = c2 / fw;
+    return c3 / fw / (m2 * Math.sqrt(m2));
+  }
+  if (mode == M_KURT) {
+    const v = c2 / (fw - 1);
+    return c4 / fw / (v * v) - 3;
+  }
+  return c1 / fw;
+}
+
+/** Exact result on a window of w copies of x. */
+function constantMoment(mode: i32, x: f64, w: i32): f64 {
+  if (mode == M_SUM) return x * <f64>w;
+  if (mode == M_MEAN) return x;
+  if (mode == M_DIV) return x / x;
+  if (mode == M_MAD) return x - x;
+  if (mode == M_VAR || mode == M_STD) return w > 1 ? 0 : NaN;
+  if (mode == M_IR) return x / (w > 1 ? 0 : NaN);
+  return NaN;
+}
+
+/** The first block start: blocks aligned to absolute rows (row0 = src row 0's padded-day index). */
+@inline function firstBlock(row0: i32, w: i32): i32 {
+  return (w - (((row0 % w) + w) % w)) % w;
+}
+
+/** K for the block [b0, bEnd) of stock s: its first ordinary value (0 if none). */
+function blockShift(src: usize, b0: i32, bEnd: i32, nS: i32, s: i32): f64 {
+  for (let t = b0; t < bEnd; t++) {
+    const x = ld(src, t * nS + s);
+    if (abs<f64>(x) <= SHIFT_MAX) return x;
+  }
+  return 0;
+}
+
+/** Whether the window ending at index i (row t, stock s) is w identical values; O(1) along a run (constRow). */
+function constantRun(src: usize, i: i32, nS: i32, w: i32, t: i32, s: i32, constRow: usize): bool {
+  const x = ld(src, i);
+  if (w > 1 && x != ld(src, i - nS)) return false;
+  let constant = ldi(constRow, s) == t - 1;
+  if (!constant) {
+    constant = true;
+    for (let j = 1, k = i - nS; j < w; j++, k -= nS) {
+      if (ld(src, k) != x) {
+        constant = false;
+        break;
+      }
+    }
+  }
+  if (constant) sti(constRow, s, t);
+  return constant;
+}
+
+/** TsMad's second pass: mean |x - m| over the window starting at index i0. */
+function meanAbsDeviation(src: usize, i0: i32, nS: i32, w: i32, m: f64): f64 {
+  const i = i0 + (w - 1) * nS;
+  let a0: f64 = 0;
+  let a1: f64 = 0;
+  let k = i0;
+  for (; k < i; k += 2 * nS) {
+    a0 += abs<f64>(ld(src, k) - m);
+    a1 += abs<f64>(ld(src, k + nS) - m);
+  }
+  if (k == i) a0 += abs<f64>(ld(src, k) - m);
+  return (a0 + a1) / <f64>w;
+}
+
+/**
+ * TsSum, TsMean, TsDiv, TsMad: plain block sums (windowSums.ts sumFamily).
+ * Scratch: Q (w * nS f64), P (nS f64), runStart, lastBig (nS i32 each).
+ */
+export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  const nSrc = nOut + w - 1;
+  const invW = 1 / <f64>w;
+  const Q = pScratch;
+  const P = Q + ((<usize>(w * nS)) << 3);
+  const runStart = P + ((<usize>nS) << 3);
+  const lastBig = runStart + ((<usize>nS) << 2);
+  fillI(runStart, nS, 0);
+  fillI(lastBig, nS, -1);
+  const b1 = firstBlock(row0, w);
+  for (let t = 0; t < min(b1, nSrc); t++) {
+    const it = t * nS;
+    const ip = t > 0 ? it - nS : it;
+    for (let s = 0; s < nS; s++) {
+      const x = ld(pSrc, it + s);
+      if (x != ld(pSrc, ip + s)) sti(runStart, s, t);
+      if (isBig(x)) sti(lastBig, s, t);
+    }
+  }
+  for (let b0 = b1; b0 < nSrc; b0 += w) {
+    const bEnd = min(b0 + w, nSrc);
+    const qBase = b0 - w + 1;
+    for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
+      const it = t * nS;
+      if (t == b0 - 1) for (let s = 0; s < nS; s++) st(Q, iq + s, ld(pSrc, it + s));
+      else for (let s = 0; s < nS; s++) st(Q, iq + s, ld(Q, iq + nS + s) + ld(pSrc, it + s));
+    }
+    fillF(P, nS, 0);
+    for (let t = b0; t < bEnd; t++) {
+      const it = t * nS;
+      const ip = t > 0 ? it - nS : it;
+      const f = t - w + 1;
+      const hasQ = f >= 0 && f < b0;
+      const iq = (f - qBase) * nS;
+      const o = f * nS;
+      for (let s = 0; s < nS; s++) {
+        const x = ld(pSrc, it + s);
+        if (x != ld(pSrc, ip + s)) sti(runStart, s, t);
+        if (isBig(x)) sti(lastBig, s, t);
+        const p = ld(P, s) + x;
+        st(P, s, p);
+        if (f < 0) continue;
+        const S = hasQ ? ld(Q, iq + s) + p : p;
+        let v: f64;
+        if (ldi(lastBig, s) >= f && S == S) v = plainMoment(mode, pSrc, o + s, nS, w);
+        else if (ldi(runStart, s) <= f) v = constantMoment(mode, x, w);
+        else if (mode == M_SUM) v = S;
+        else if (mode == M_MEAN) v = S * invW;
+        else if (mode == M_DIV) v = x / (S * invW);
+        else v = S == S ? meanAbsDeviation(pSrc, o + s, nS, w, S * invW) : NaN;
+        st(pOut, o + s, v);
+      }
+    }
+  }
+}
+
+/**
+ * TsVar, TsStd, TsIr, TsSkew, TsKurt: block sums of powers of x - K (windowSums.ts centralFamily).
+ * Scratch: Q1..Q4 (w * nS f64 each), P (4 * nS f64), K (nS f64), constRow (nS i32).
+ */
+export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  const order4 = mode == M_SKEW || mode == M_KURT;
+  const rel = order4 ? REL_ORDER4 : REL_ORDER2;
+  const huge = order4 ? HUGE_ORDER4 : HUGE_ORDER2;
+  const tiny = order4 ? TINY_ORDER4 : TINY_ORDER2;
+  const nSrc = nOut + w - 1;
+  const invW = 1 / <f64>w;
+  const invW1 = 1 / <f64>(w - 1);
+  const qBytes = (<usize>(w * nS)) << 3;
+  const Q1 = pScratch;
+  const Q2 = Q1 + qBytes;
+  const Q3 = Q2 + qBytes;
+  const Q4 = Q3 + qBytes;
+  const P = Q4 + qBytes;
+  const K = P + ((<usize>(4 * nS)) << 3);
+  const constRow = K + ((<usize>nS) << 3);
+  fillI(constRow, nS, -1);
+  for (let b0 = firstBlock(row0, w); b0 < nSrc; b0 += w) {
+    const bEnd = min(b0 + w, nSrc);
+    for (let s = 0; s < nS; s++) st(K, s, blockShift(pSrc, b0, bEnd, nS, s));
+    const qBase = b0 - w + 1;
+    for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
+      const it = t * nS;
+      const last = t == b0 - 1;
+      for (let s = 0; s < nS; s++) {
+        const d = ld(pSrc, it + s) - ld(K, s);
+        const d2 = d * d;
+        const n = iq + nS + s;
+        st(Q1, iq + s, last ? d : ld(Q1, n) + d);
+        st(Q2, iq + s, last ? d2 : ld(Q2, n) + d2);
+        if (order4) {
+          st(Q3, iq + s, last ? d2 * d : ld(Q3, n) + d2 * d);
+          st(Q4, iq + s, last ? d2 * d2 : ld(Q4, n) + d2 * d2);
+        }
+      }
+    }
+    fillF(P, 4 * nS, 0);
+    for (let t = b0; t < bEnd; t++) {
+      const it = t * nS;
+      const f = t - w + 1;
+      const hasQ = f >= 0 && f < b0;
+      const iq = (f - qBase) * nS;
+      const o = f * nS;
+      for (let s = 0; s < nS; s++) {
+        const x = ld(pSrc, it + s);
+        const Ks = ld(K, s);
+        const d = x - Ks;
+        const d2 = d * d;
+        let S1 = ld(P, s) + d;
+        let S2 = ld(P, nS + s) + d2;
+        st(P, s, S1);
+        st(P, nS + s, S2);
+        let S3: f64 = 0;
+        let S4: f64 = 0;
+        if (order4) {
+          S3 = ld(P, 2 * nS + s) + d2 * d;
+          S4 = ld(P, 3 * nS + s) + d2 * d2;
+          st(P, 2 * nS + s, S3);
+          st(P, 3 * nS + s, S4);
+        }
+        if (f < 0) continue;
+        if (hasQ) {
+          S1 += ld(Q1, iq + s);
+          S2 += ld(Q2, iq + s);
+          if (order4) {
+            S3 += ld(Q3, iq + s);
+            S4 += ld(Q4, iq + s);
+          }
+        }
+        const top = order4 ? S4 : S2;
+        if (!(top < huge)) {
+          st(pOut, o + s, top != top ? NaN : plainMoment(mode, pSrc, o + s, nS, w));
+          continue;
+        }
+        const mu = S1 * invW;
+        const num = S2 - S1 * mu;
+        if (!(num > rel * S2) || S2 < tiny) {
+          st(pOut, o + s, constantRun(pSrc, it + s, nS, w, t, s, constRow) ? constantMoment(mode, x, w) : plainMoment(mode, pSrc, o + s, nS, w));
+          continue;
+        }
+        let v: f64;
+        if (mode == M_VAR) v = num * invW1;
+        else if (mode == M_STD) v = Math.sqrt(num * invW1);
+        else if (mode == M_IR) v = (Ks + mu) / Math.sqrt(num * invW1);
+        else if (mode == M_SKEW) {
+          const m2 = num * invW;
+          const m3 = S3 * invW - 3 * mu * (S2 * invW) + 2 * mu * mu * mu;
+          v = m3 / (m2 * Math.sqrt(m2));
+        } else {
+          const mu2 = mu * mu;
+          const m4 = S4 * invW - 4 * mu * (S3 * invW) + 6 * mu2 * (S2 * invW) - 3 * mu2 * mu2;
+          const vr = num * invW1;
+          v = m4 / (vr * vr) - 3;
+        }
+        st(pOut, o + s, v);
+      }
+    }
+  }
+}
+
+/**
+ * TsWMA (ema = 0) / TsEMA (ema = 1) from positive-weight block sums (windowSums.ts weightedAverage).
+ * pWeights: the w normalised weights, oldest first (for the plain fallback).
+ * Scratch: QT, QS (w * nS f64 each), P (2 * nS f64), powA (w + 1 f64), lastBig (nS i32).
+ */
+export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pWeights: usize, pScratch: usize): void {
+  const nSrc = nOut + w - 1;
+  const a = 1 - 2 / (1 + <f64>w);
+  const qBytes = (<usize>(w * nS)) << 3;
+  const QT = pScratch;
+  const QS = QT + qBytes;
+  const P = QS + qBytes;
+  const powA = P + ((<usize>(2 * nS)) << 3);
+  const lastBig = powA + ((<usize>(w + 1)) << 3);
+  st(powA, 0, 1);
+  for (let k = 1; k <= w; k++) st(powA, k, ld(powA, k - 1) * a);
+  let norm: f64 = 0;
+  for (let k = 0; k < w; k++) norm += ema ? ld(powA, w - k) : <f64>k;
+  const invNorm = 1 / norm;
+  fillI(lastBig, nS, -1);
+  const b1 = firstBlock(row0, w);
+  for (let t = 0; t < min(b1, nSrc); t++) for (let s = 0; s < nS; s++) if (isBig(ld(pSrc, t * nS + s))) sti(lastBig, s, t);
+  for (let b0 = b1; b0 < nSrc; b0 += w) {
+    const bEnd = min(b0 + w, nSrc);
+    const qBase = b0 - w + 1;
+    for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
+      const it = t * nS;
+      const last = t == b0 - 1;
+      if (!ema) {
+        for (let s = 0; s < nS; s++) {
+          const x = ld(pSrc, it + s);
+          st(QT, iq + s, last ? 0 : ld(QT, iq + nS + s) + ld(QS, iq + nS + s));
+          st(QS, iq + s, last ? x : ld(QS, iq + nS + s) + x);
+        }
+      } else {
+        const wq = ld(powA, b0 - t);
+        for (let s = 0; s < nS; s++) {
+          const x = ld(pSrc, it + s) * wq;
+          st(QT, iq + s, last ? x : ld(QT, iq + nS + s) + x);
+        }
+      }
+    }
+    fillF(P, 2 * nS, 0);
+    for (let t = b0; t < bEnd; t++) {
+      const it = t * nS;
+      const f = t - w + 1;
+      const hasQ = f >= 0 && f < b0;
+      const iq = (f - qBase) * nS;
+      const o = f * nS;
+      const u = t - b0;
+      const lead = <f64>(b0 - f);
+      const tail = ld(powA, t + 1 - b0);
+      for (let s = 0; s < nS; s++) {
+        const x = ld(pSrc, it + s);
+        if (isBig(x)) sti(lastBig, s, t);
+        let v: f64;
+        if (!ema) {
+          const p = ld(P, s) + x;
+          const wsum = u == 0 ? 0 : ld(P, nS + s) + <f64>u * x;
+          st(P, s, p);
+          st(P, nS + s, wsum);
+          if (f < 0) continue;
+          v = ((hasQ ? ld(QT, iq + s) + wsum + lead * p : wsum) + 0 * ld(pSrc, o + s)) * invNorm;
+        } else {
+          const e = a * (ld(P, s) + x);
+          st(P, s, e);
+          if (f < 0) continue;
+          v = (hasQ ? e + tail * ld(QT, iq + s) : e) * invNorm;
+        }
+        if (ldi(lastBig, s) >= f && v == v) {
+          let r: f64 = 0;
+          for (let j = 0; j < w; j++) r += ld(pWeights, j) * ld(pSrc, o + s + j * nS);
+          v = r;
+        }
+        st(pOut, o + s, v);
+      }
+    }
+  }
+}
+
+/** Pearson's guard as SPEC §2.4: a sum of squares below 1e-6 makes the denominator 1. */
+function pairResult(corr: bool, cab: f64, caa: f64, cbb: f64, w: i32): f64 {
+  if (!corr) return cab / <f64>(w - 1);
+  const denom = caa < 1e-6 || cbb < 1e-6 ? 1 : Math.sqrt(caa * cbb);
+  return cab / denom;
+}
+
+function plainPair(corr: bool, a: usize, b: usize, i0: i32, stride: i32, w: i32): f64 {
+  let sa: f64 = 0;
+  let sb: f64 = 0;
+  for (let k = 0; k < w; k++) {
+    sa += ld(a, i0 + k * stride);
+    sb += ld(b, i0 + k * stride);
+  }
+  const ma = windowMean(a, i0, stride, w, sa);
+  const mb = windowMean(b, i0, stride, w, sb);
+  let cab: f64 = 0;
+  let caa: f64 = 0;
+  let cbb: f64 = 0;
+  for (let k = 0; k < w; k++) {
+    const ca = ld(a, i0 + k * stride) - ma;
+    const cb = ld(b, i0 + k * stride) - mb;
+    cab += ca * cb;
+    caa += ca * ca;
+    cbb += cb * cb;
+  }
+  return pairResult(corr, cab, caa, cbb, w);
+}
+
+/**
+ * TsCov (corr = 0) / TsCorr (corr = 1): block sums of a - Ka, b - Kb, squares, product (windowSums.ts pairMoments).
+ * Scratch: Qa, Qb, Qaa, Qbb, Qab (w * nS f64 each), P (5 * nS f64), Ka, Kb (nS f64), constRowA, constRowB (nS i32).
+ */
+export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  const corr = corrFlag != 0;
+  const nSrc = nOut + w - 1;
+  const invW = 1 / <f64>w;
+  const qBytes = (<usize>(w * nS)) << 3;
+  const Qa = pScratch;
+  const Qb = Qa + qBytes;
+  const Qaa = Qb + qBytes;
+  const Qbb = Qaa + qBytes;
+  const Qab = Qbb + qBytes;
+  const P = Qab + qBytes;
+  const Ka = P + ((<usize>(5 * nS)) << 3);
+  const Kb = Ka + ((<usize>nS) << 3);
+  const constRowA = Kb + ((<usize>nS) << 3);
+  const constRowB = constRowA + ((<usize>nS) << 2);
+  fillI(constRowA, nS, -1);
+  fillI(constRowB, nS, -1);
+  for (let b0 = firstBlock(row0, w); b0 < nSrc; b0 += w) {
+    const bEnd = min(b0 + w, nSrc);
+    for (let s = 0; s < nS; s++) {
+      st(Ka, s, blockShift(pA, b0, bEnd, nS, s));
+      st(Kb, s, blockShift(pB, b0, bEnd, nS, s));
+    }
+    const qBase = b0 - w + 1;
+    for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
+      const it = t * nS;
+      const last = t == b0 - 1;
+      for (let s = 0; s < nS; s++) {
+        const da = ld(pA, it + s) - ld(Ka, s);
+        const db = ld(pB, it + s) - ld(Kb, s);
+        const n = iq + nS + s;
+        st(Qa, iq + s, last ? da : ld(Qa, n) + da);
+        st(Qb, iq + s, last ? db : ld(Qb, n) + db);
+        st(Qaa, iq + s, last ? da * da : ld(Qaa, n) + da * da);
+        st(Qbb, iq + s, last ? db * db : ld(Qbb, n) + db * db);
+        st(Qab, iq + s, last ? da * db : ld(Qab, n) + da * db);
+      }
+    }
+    fillF(P, 5 * nS, 0);
+    for (let t = b0; t < bEnd; t++) {
+      const it = t * nS;
+      const f = t - w + 1;
+      const hasQ = f >= 0 && f < b0;
+      const iq = (f - qBase) * nS;
+      const o = f * nS;
+      for (let s = 0; s < nS; s++) {
+        const da = ld(pA, it + s) - ld(Ka, s);
+        const db = ld(pB, it + s) - ld(Kb, s);
+        let Sa = ld(P, s) + da;
+        let Sb = ld(P, nS + s) + db;
+        let Saa = ld(P, 2 * nS + s) + da * da;
+        let Sbb = ld(P, 3 * nS + s) + db * db;
+        let Sab = ld(P, 4 * nS + s) + da * db;
+        st(P, s, Sa);
+        st(P, nS + s, Sb);
+        st(P, 2 * nS + s, Saa);
+        st(P, 3 * nS + s, Sbb);
+        st(P, 4 * nS + s, Sab);
+        if (f < 0) continue;
+        if (hasQ) {
+          Sa += ld(Qa, iq + s);
+          Sb += ld(Qb, iq + s);
+          Saa += ld(Qaa, iq + s);
+          Sbb += ld(Qbb, iq + s);
+          Sab += ld(Qab, iq + s);
+        }
+        if (!(Saa < HUGE_ORDER2 && Sbb < HUGE_ORDER2)) {
+          st(pOut, o + s, Saa != Saa || Sbb != Sbb ? NaN : plainPair(corr, pA, pB, o + s, nS, w));
+          continue;
+        }
+        const caa = Saa - Sa * Sa * invW;
+        const cbb = Sbb - Sb * Sb * invW;
+        if (!(caa > REL_ORDER2 * Saa && cbb > REL_ORDER2 * Sbb) || Saa < TINY_ORDER2 || Sbb < TINY_ORDER2) {
+          const constA = constantRun(pA, it + s, nS, w, t, s, constRowA);
+          const constB = constantRun(pB, it + s, nS, w, t, s, constRowB);
+          st(pOut, o + s, constA || constB ? pairResult(corr, 0, constA ? 0 : 1, constB ? 0 : 1, w) : plainPair(corr, pA, pB, o + s, nS, w));
+          continue;
+        }
+        st(pOut, o + s, pairResult(corr, Sab - Sa * Sb * invW, caa, cbb, w));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- TsMed
+
+/** dst[c * rows + r] = src[r * cols + c], in 32 x 32 tiles. */
+function toColumns(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r0 = 0; r0 < rows; r0 += 32) {
+    const r1 = min(rows, r0 + 32);
+    for (let c0 = 0; c0 < cols; c0 += 32) {
+      const c1 = min(cols, c0 + 32);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) st(dst, c * rows + r, ld(src, r * cols + c));
+    }
+  }
+}
+
+/** out[r * nS + s] = cols[s * nSrc + r] for r < nOut, in 32 x 32 tiles. */
+function toRows(cols: usize, out: usize, nOut: i32, nS: i32, nSrc: i32): void {
+  for (let r0 = 0; r0 < nOut; r0 += 32) {
+    const r1 = min(nOut, r0 + 32);
+    for (let c0 = 0; c0 < nS; c0 += 32) {
+      const c1 = min(nS, c0 + 32);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) st(out, r * nS + c, ld(cols, c * nSrc + r));
+    }
+  }
+}
+
+/**
+ * TsMed (lower median; NaN if the window holds a NaN): one stock column at a
+ * time (transposed into contiguous scratch), an incrementally sorted window of
+ * the non-NaN values. Window row t lives in ring slot t % w and pos[slot] is
+ * its index in the sorted array, so the leaving value (same slot as the
+ * arriving one) is found without a search; the arriving value takes its place
+ * and moves to its rank (an insertion step: w/3 moves on average).
+ * Scratch: cols, colOut (nSrc * nS f64 each), val (w f64), slotOf, pos (w i32 each).
+ */
+export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  const nSrc = nOut + w - 1;
+  const cols = pScratch;
+  const colOut = cols + ((<usize>(nSrc * nS)) << 3);
+  const val = colOut + ((<usize>(nSrc * nS)) << 3);
+  const slotOf = val + ((<usize>w) << 3);
+  const pos = slotOf + ((<usize>w) << 2);
+  const mid = (w - 1) >> 1;
+  toColumns(pSrc, cols, nSrc, nS);
+  for (let s = 0; s < nS; s++) {
+    let n = 0;
+    let nan = 0;
+    for (let t = 0, i = s * nSrc, slot = 0; t < nSrc; t++, i++, slot = slot + 1 == w ? 0 : slot + 1) {
+      const x = ld(cols, i);
+      const addNew = x == x;
+      if (!addNew) nan++;
+      let p = -1; // index of the leaving value
+      if (t >= w) {
+        p = ldi(pos, slot);
+        if (p < 0) nan--;
+      }
+      if (p >= 0 && addNew) {
+        // Replace in place, then move to the rank of x.
+        while (p + 1 < n && ld(val, p + 1) < x) {
+          st(val, p, ld(val, p + 1));
+          sti(slotOf, p, ldi(slotOf, p + 1));
+          sti(pos, ldi(slotOf, p), p);
+          p++;
+        }
+        while (p > 0 && ld(val, p - 1) > x) {
+          st(val, p, ld(val, p - 1));
+          sti(slotOf, p, ldi(slotOf, p - 1));
+          sti(pos, ldi(slotOf, p), p);
+          p--;
+        }
+      } else if (p >= 0) {
+        // Remove: shift the larger values left.
+        for (let k = p; k < n - 1; k++) {
+          st(val, k, ld(val, k + 1));
+          sti(slotOf, k, ldi(slotOf, k + 1));
+          sti(pos, ldi(slotOf, k), k);
+        }
+        n--;
+      } else if (addNew) {
+        // Insert: from the end, move left to the rank of x.
+        p = n++;
+        while (p > 0 && ld(val, p - 1) > x) {
+          st(val, p, ld(val, p - 1));
+          sti(slotOf, p, ldi(slotOf, p - 1));
+          sti(pos, ldi(slotOf, p), p);
+          p--;
+        }
+      }
+      if (addNew) {
+        st(val, p, x);
+        sti(slotOf, p, slot);
+        sti(pos, slot, p);
+      } else sti(pos, slot, -1);
+      if (t < w - 1) continue;
+      st(colOut, i - (w - 1), nan > 0 ? NaN : ld(val, mid));
+    }
+  }
+  toRows(colOut, pOut, nOut, nS, nSrc);
+}

@@ -1,0 +1,40 @@
+/**
+ * The kernels that run as WebAssembly (sources: assembly/index.ts, host:
+ * src/expr/wasm/index.ts): the ones that keep per-stock state or sort, where
+ * compiled code measured 2-3x faster than the same algorithm in TypeScript,
+ * with the same bits.
+ * - window sums (TsSum, TsMean, TsDiv, TsMad, TsVar, TsStd, TsIr, TsSkew,
+ *   TsKurt, TsWMA, TsEMA, TsCov, TsCorr): block partial sums, see assembly/index.ts;
+ * - TsMax, TsMin and their differences: van Herk / Gil-Werman block extrema;
+ * - TsMed: an incrementally sorted window per stock;
+ * - TsRank: branch-free counts over the window;
+ * - Rank: radix sort of each day's values.
+ */
+import { Extreme, Moment, wasmCentral, wasmExtremes, wasmPair, wasmRank, wasmSums, wasmTsMed, wasmTsRank, wasmWeighted } from '../wasm/index.js';
+import type { PairRollingKernel, RollingKernel, UnaryKernel } from './types.js';
+
+export const rankKernel: UnaryKernel = wasmRank;
+
+export const tsSumKernel: RollingKernel = wasmSums(Moment.Sum);
+export const tsMeanKernel: RollingKernel = wasmSums(Moment.Mean);
+export const tsDivKernel: RollingKernel = wasmSums(Moment.Div);
+/** TsMad: the mean from the block sums, then one O(w) pass for sum |x - mean| (measured faster, for w <= 50, than a sorted window splitting at the mean). */
+export const tsMadKernel: RollingKernel = wasmSums(Moment.Mad);
+export const tsVarKernel: RollingKernel = wasmCentral(Moment.Var);
+export const tsStdKernel: RollingKernel = wasmCentral(Moment.Std);
+export const tsIrKernel: RollingKernel = wasmCentral(Moment.Ir);
+export const tsSkewKernel: RollingKernel = wasmCentral(Moment.Skew);
+export const tsKurtKernel: RollingKernel = wasmCentral(Moment.Kurt);
+export const tsWmaKernel: RollingKernel = wasmWeighted('wma');
+export const tsEmaKernel: RollingKernel = wasmWeighted('ema');
+export const tsCovKernel: PairRollingKernel = wasmPair('cov');
+export const tsCorrKernel: PairRollingKernel = wasmPair('corr');
+
+export const tsMaxKernel: RollingKernel = wasmExtremes(Extreme.Max);
+export const tsMinKernel: RollingKernel = wasmExtremes(Extreme.Min);
+export const tsMinMaxDiffKernel: RollingKernel = wasmExtremes(Extreme.MaxMinusMin);
+export const tsMaxDiffKernel: RollingKernel = wasmExtremes(Extreme.LastMinusMax);
+export const tsMinDiffKernel: RollingKernel = wasmExtremes(Extreme.LastMinusMin);
+
+export const tsRankKernel: RollingKernel = wasmTsRank;
+export const tsMedKernel: RollingKernel = wasmTsMed;
