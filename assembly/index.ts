@@ -33,6 +33,15 @@
 @inline function fillI(p: usize, n: i32, v: i32): void {
   for (let i = 0; i < n; i++) sti(p, i, v);
 }
+@inline function vld(p: usize, i: i32): v128 {
+  return v128.load(p + ((<usize>i) << 3));
+}
+@inline function vst(p: usize, i: i32, v: v128): void {
+  v128.store(p + ((<usize>i) << 3), v);
+}
+@inline function vsplat(x: f64): v128 {
+  return f64x2.splat(x);
+}
 @inline function isBig(x: f64): bool {
   return !(abs<f64>(x) <= SHIFT_MAX);
 }
@@ -127,25 +136,48 @@ export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch
 
 // ---------------------------------------------------------------- TsRank
 
-/** TsRank: the newest value's rank in its window by branch-free counting, O(w) per cell. */
+/** TsRank for one cell (the odd stock): the newest value's rank in its window by counting. */
+function tsRankCell(pSrc: usize, o: i32, i: i32, nS: i32, w: i32): f64 {
+  const x = ld(pSrc, i);
+  if (x != x) return 0; // comparisons with a NaN last are all false
+  let gt = 0;
+  let ge = 1; // x itself
+  for (let k = o; k < i; k += nS) {
+    const v = ld(pSrc, k);
+    gt += <i32>(v > x);
+    ge += <i32>(v >= x);
+  }
+  return <f64>(gt + ge + (ge > gt ? 1 : 0)) / <f64>(2 * w);
+}
+
+/**
+ * TsRank: the newest value's rank in its window by branch-free counting, O(w)
+ * per cell, two stocks per SIMD lane pair (counts as exact small doubles; a
+ * NaN in the window compares false, so it counts in neither).
+ */
 export function tsRank(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32): void {
   const span = (w - 1) * nS;
+  const nV = nS & ~1;
+  const one = vsplat(1);
+  const zero = vsplat(0);
+  const twoW = vsplat(<f64>(2 * w));
   for (let r = 0; r < nOut; r++) {
-    for (let s = 0, o = r * nS, i = o + span; s < nS; s++, o++, i++) {
-      const x = ld(pSrc, i);
-      if (x != x) {
-        st(pOut, o, 0); // comparisons with a NaN last are all false
-        continue;
+    const o = r * nS;
+    for (let s = 0; s < nV; s += 2) {
+      const i = o + s + span;
+      const x = vld(pSrc, i);
+      let gt = zero;
+      let ge = one;
+      for (let k = o + s; k < i; k += nS) {
+        const v = vld(pSrc, k);
+        gt = f64x2.add(gt, v128.and(f64x2.gt(v, x), one));
+        ge = f64x2.add(ge, v128.and(f64x2.ge(v, x), one));
       }
-      let gt = 0;
-      let ge = 1; // x itself
-      for (let k = o; k < i; k += nS) {
-        const v = ld(pSrc, k);
-        gt += <i32>(v > x);
-        ge += <i32>(v >= x);
-      }
-      st(pOut, o, <f64>(gt + ge + (ge > gt ? 1 : 0)) / <f64>(2 * w));
+      const tie = v128.and(f64x2.gt(ge, gt), one);
+      const rank = f64x2.div(f64x2.add(f64x2.add(gt, ge), tie), twoW);
+      vst(pOut, o + s, v128.and(rank, f64x2.eq(x, x))); // a NaN last gives 0
     }
+    for (let s = nV; s < nS; s++) st(pOut, o + s, tsRankCell(pSrc, o + s, o + s + span, nS, w));
   }
 }
 
@@ -164,7 +196,10 @@ const EXT_LAST_MINUS_MIN = 4;
  * Scratch: hMax, hMin (nSrc * nS each), gMax, gMin (nS each).
  */
 export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  const wantMax = mode != EXT_MIN && mode != EXT_LAST_MINUS_MIN;
+  const wantMin = mode != EXT_MAX && mode != EXT_LAST_MINUS_MAX;
   const nSrc = nOut + w - 1;
+  const n2 = nS & ~1; // two stocks per SIMD step, the odd one scalar
   const hMax = pScratch;
   const hMin = hMax + ((<usize>(nSrc * nS)) << 3);
   const gMax = hMin + ((<usize>(nSrc * nS)) << 3);
@@ -174,31 +209,62 @@ export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32
     const ie = e * nS;
     for (let s = 0; s < nS; s++) {
       const x = ld(pSrc, ie + s);
-      st(hMax, ie + s, x);
-      st(hMin, ie + s, x);
+      if (wantMax) st(hMax, ie + s, x);
+      if (wantMin) st(hMin, ie + s, x);
     }
     for (let t = e - 1; t >= b; t--) {
       const it = t * nS;
-      for (let s = 0; s < nS; s++) {
-        const x = ld(pSrc, it + s);
-        st(hMax, it + s, max<f64>(ld(hMax, it + nS + s), x));
-        st(hMin, it + s, min<f64>(ld(hMin, it + nS + s), x));
+      if (wantMax) {
+        for (let s = 0; s < n2; s += 2) vst(hMax, it + s, f64x2.max(vld(hMax, it + nS + s), vld(pSrc, it + s)));
+        for (let s = n2; s < nS; s++) st(hMax, it + s, max<f64>(ld(hMax, it + nS + s), ld(pSrc, it + s)));
+      }
+      if (wantMin) {
+        for (let s = 0; s < n2; s += 2) vst(hMin, it + s, f64x2.min(vld(hMin, it + nS + s), vld(pSrc, it + s)));
+        for (let s = n2; s < nS; s++) st(hMin, it + s, min<f64>(ld(hMin, it + nS + s), ld(pSrc, it + s)));
       }
     }
   }
   for (let t = 0; t < nSrc; t++) {
     const it = t * nS;
     if (t % w == 0) {
+      // A block starts: the prefix extrema restart (max(-inf, x) = x exactly, NaN included).
       fillF(gMax, nS, -Infinity);
       fillF(gMin, nS, Infinity);
     }
     const o = (t - w + 1) * nS; // the window's first row: where its h is, and where its output goes
-    for (let s = 0; s < nS; s++) {
+    for (let s = 0; s < n2; s += 2) {
+      const x = vld(pSrc, it + s);
+      let g = x;
+      let l = x;
+      if (wantMax) {
+        g = f64x2.max(vld(gMax, s), x);
+        vst(gMax, s, g);
+      }
+      if (wantMin) {
+        l = f64x2.min(vld(gMin, s), x);
+        vst(gMin, s, l);
+      }
+      if (t < w - 1) continue;
+      let v: v128;
+      if (mode == EXT_MAX) v = f64x2.max(vld(hMax, o + s), g);
+      else if (mode == EXT_MIN) v = f64x2.min(vld(hMin, o + s), l);
+      else if (mode == EXT_MAX_MINUS_MIN) v = f64x2.sub(f64x2.max(vld(hMax, o + s), g), f64x2.min(vld(hMin, o + s), l));
+      else if (mode == EXT_LAST_MINUS_MAX) v = f64x2.sub(x, f64x2.max(vld(hMax, o + s), g));
+      else v = f64x2.sub(x, f64x2.min(vld(hMin, o + s), l));
+      vst(pOut, o + s, v);
+    }
+    for (let s = n2; s < nS; s++) {
       const x = ld(pSrc, it + s);
-      const g = max<f64>(ld(gMax, s), x);
-      const l = min<f64>(ld(gMin, s), x);
-      st(gMax, s, g);
-      st(gMin, s, l);
+      let g = x;
+      let l = x;
+      if (wantMax) {
+        g = max<f64>(ld(gMax, s), x);
+        st(gMax, s, g);
+      }
+      if (wantMin) {
+        l = min<f64>(ld(gMin, s), x);
+        st(gMin, s, l);
+      }
       if (t < w - 1) continue;
       let v: f64;
       if (mode == EXT_MAX) v = max<f64>(ld(hMax, o + s), g);
@@ -330,27 +396,45 @@ function meanAbsDeviation(src: usize, i0: i32, nS: i32, w: i32, m: f64): f64 {
   return (a0 + a1) / <f64>w;
 }
 
+/** One output of sumFamily (scalar: the odd stock and cells the vector path leaves). */
+function sumCell(mode: i32, S: f64, x: f64, runStart: f64, lastBig: f64, pSrc: usize, o: i32, f: i32, nS: i32, w: i32): f64 {
+  const invW = 1 / <f64>w;
+  if (lastBig >= <f64>f && S == S) return plainMoment(mode, pSrc, o, nS, w);
+  if (runStart <= <f64>f) return constantMoment(mode, x, w);
+  if (mode == M_SUM) return S;
+  if (mode == M_MEAN) return S * invW;
+  if (mode == M_DIV) return x / (S * invW);
+  return S == S ? meanAbsDeviation(pSrc, o, nS, w, S * invW) : NaN;
+}
+
 /**
- * TsSum, TsMean, TsDiv, TsMad: plain block sums (windowSums.ts sumFamily).
- * Scratch: Q (w * nS f64), P (nS f64), runStart, lastBig (nS i32 each).
+ * TsSum, TsMean, TsDiv, TsMad: plain block sums; two stocks per SIMD lane pair.
+ * Per stock, as rows (f64): runStart = the row where its current run of
+ * identical values began (the window [f, t] is constant iff runStart <= f);
+ * lastBig = the last row holding a NaN, an infinity or a value beyond
+ * SHIFT_MAX (plain sums of such windows must add in window order:
+ * 1e120 + 6 - 1e120 = 0, not 6).
+ * Scratch: Q (w * nS f64), P, runStart, lastBig (nS f64 each).
  */
 export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
-  const invW = 1 / <f64>w;
+  const nV = nS & ~1;
+  const invW = vsplat(1 / <f64>w);
+  const shiftMax = vsplat(SHIFT_MAX);
   const Q = pScratch;
   const P = Q + ((<usize>(w * nS)) << 3);
   const runStart = P + ((<usize>nS) << 3);
-  const lastBig = runStart + ((<usize>nS) << 2);
-  fillI(runStart, nS, 0);
-  fillI(lastBig, nS, -1);
+  const lastBig = runStart + ((<usize>nS) << 3);
+  fillF(runStart, nS, 0);
+  fillF(lastBig, nS, -1);
   const b1 = firstBlock(row0, w);
   for (let t = 0; t < min(b1, nSrc); t++) {
     const it = t * nS;
     const ip = t > 0 ? it - nS : it;
     for (let s = 0; s < nS; s++) {
       const x = ld(pSrc, it + s);
-      if (x != ld(pSrc, ip + s)) sti(runStart, s, t);
-      if (isBig(x)) sti(lastBig, s, t);
+      if (x != ld(pSrc, ip + s)) st(runStart, s, <f64>t);
+      if (isBig(x)) st(lastBig, s, <f64>t);
     }
   }
   for (let b0 = b1; b0 < nSrc; b0 += w) {
@@ -369,39 +453,108 @@ export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i3
       const hasQ = f >= 0 && f < b0;
       const iq = (f - qBase) * nS;
       const o = f * nS;
-      for (let s = 0; s < nS; s++) {
+      const tv = vsplat(<f64>t);
+      const fv = vsplat(<f64>f);
+      for (let s = 0; s < nV; s += 2) {
+        const x = vld(pSrc, it + s);
+        const rs = v128.bitselect(vld(runStart, s), tv, f64x2.eq(x, vld(pSrc, ip + s)));
+        const lb = v128.bitselect(vld(lastBig, s), tv, f64x2.le(f64x2.abs(x), shiftMax));
+        vst(runStart, s, rs);
+        vst(lastBig, s, lb);
+        const p = f64x2.add(vld(P, s), x);
+        vst(P, s, p);
+        if (f < 0) continue;
+        const S = hasQ ? f64x2.add(vld(Q, iq + s), p) : p;
+        const special = v128.or(v128.and(f64x2.ge(lb, fv), f64x2.eq(S, S)), f64x2.le(rs, fv));
+        if (v128.any_true(special)) {
+          st(pOut, o + s, sumCell(mode, f64x2.extract_lane(S, 0), f64x2.extract_lane(x, 0), f64x2.extract_lane(rs, 0), f64x2.extract_lane(lb, 0), pSrc, o + s, f, nS, w));
+          st(pOut, o + s + 1, sumCell(mode, f64x2.extract_lane(S, 1), f64x2.extract_lane(x, 1), f64x2.extract_lane(rs, 1), f64x2.extract_lane(lb, 1), pSrc, o + s + 1, f, nS, w));
+          continue;
+        }
+        let v: v128;
+        if (mode == M_SUM) v = S;
+        else if (mode == M_MEAN) v = f64x2.mul(S, invW);
+        else if (mode == M_DIV) v = f64x2.div(x, f64x2.mul(S, invW));
+        else {
+          // Mad, as meanAbsDeviation lane by lane (a NaN mean gives NaN, as there).
+          const m = f64x2.mul(S, invW);
+          const i = o + s + (w - 1) * nS;
+          let a0 = vsplat(0);
+          let a1 = vsplat(0);
+          let k = o + s;
+          for (; k < i; k += 2 * nS) {
+            a0 = f64x2.add(a0, f64x2.abs(f64x2.sub(vld(pSrc, k), m)));
+            a1 = f64x2.add(a1, f64x2.abs(f64x2.sub(vld(pSrc, k + nS), m)));
+          }
+          if (k == i) a0 = f64x2.add(a0, f64x2.abs(f64x2.sub(vld(pSrc, k), m)));
+          v = f64x2.div(f64x2.add(a0, a1), vsplat(<f64>w));
+        }
+        vst(pOut, o + s, v);
+      }
+      for (let s = nV; s < nS; s++) {
         const x = ld(pSrc, it + s);
-        if (x != ld(pSrc, ip + s)) sti(runStart, s, t);
-        if (isBig(x)) sti(lastBig, s, t);
+        if (x != ld(pSrc, ip + s)) st(runStart, s, <f64>t);
+        if (isBig(x)) st(lastBig, s, <f64>t);
         const p = ld(P, s) + x;
         st(P, s, p);
         if (f < 0) continue;
         const S = hasQ ? ld(Q, iq + s) + p : p;
-        let v: f64;
-        if (ldi(lastBig, s) >= f && S == S) v = plainMoment(mode, pSrc, o + s, nS, w);
-        else if (ldi(runStart, s) <= f) v = constantMoment(mode, x, w);
-        else if (mode == M_SUM) v = S;
-        else if (mode == M_MEAN) v = S * invW;
-        else if (mode == M_DIV) v = x / (S * invW);
-        else v = S == S ? meanAbsDeviation(pSrc, o + s, nS, w, S * invW) : NaN;
-        st(pOut, o + s, v);
+        st(pOut, o + s, sumCell(mode, S, x, ld(runStart, s), ld(lastBig, s), pSrc, o + s, f, nS, w));
       }
     }
   }
 }
 
+/** One output of centralFamily from its window sums S1..S4 of d = x - K (scalar: the odd stock and cells the vector path leaves). */
+function centralCell(mode: i32, S1: f64, S2: f64, S3: f64, S4: f64, K: f64, x: f64, pSrc: usize, i: i32, o: i32, nS: i32, w: i32, t: i32, s: i32, constRow: usize): f64 {
+  const order4 = mode == M_SKEW || mode == M_KURT;
+  const top = order4 ? S4 : S2;
+  const huge = order4 ? HUGE_ORDER4 : HUGE_ORDER2;
+  const rel = order4 ? REL_ORDER4 : REL_ORDER2;
+  const tiny = order4 ? TINY_ORDER4 : TINY_ORDER2;
+  if (!(top < huge)) {
+    // NaN in the window (a sum of non-negative terms is NaN only from a NaN), or huge values.
+    return top != top ? NaN : plainMoment(mode, pSrc, o, nS, w);
+  }
+  const invW = 1 / <f64>w;
+  const mu = S1 * invW; // mean - K
+  const num = S2 - S1 * mu; // sum of squared deviations from the mean
+  if (!(num > rel * S2) || S2 < tiny) {
+    // Digits lost, or no spread: exact for a constant window, else the plain formula.
+    return constantRun(pSrc, i, nS, w, t, s, constRow) ? constantMoment(mode, x, w) : plainMoment(mode, pSrc, o, nS, w);
+  }
+  const invW1 = 1 / <f64>(w - 1);
+  if (mode == M_VAR) return num * invW1;
+  if (mode == M_STD) return Math.sqrt(num * invW1);
+  if (mode == M_IR) return (K + mu) / Math.sqrt(num * invW1);
+  if (mode == M_SKEW) {
+    const m2 = num * invW;
+    const m3 = S3 * invW - 3 * mu * (S2 * invW) + 2 * mu * mu * mu;
+    return m3 / (m2 * Math.sqrt(m2));
+  }
+  const mu2 = mu * mu;
+  const m4 = S4 * invW - 4 * mu * (S3 * invW) + 6 * mu2 * (S2 * invW) - 3 * mu2 * mu2;
+  const vr = num * invW1;
+  return m4 / (vr * vr) - 3;
+}
+
+
 /**
- * TsVar, TsStd, TsIr, TsSkew, TsKurt: block sums of powers of x - K (windowSums.ts centralFamily).
+ * TsVar, TsStd, TsIr, TsSkew, TsKurt: block sums of powers of x - K (see the
+ * window-sum notes above). Two stocks per SIMD lane pair; a pair where either
+ * cell needs more than the sums (NaN, huge or tiny values, lost digits, a
+ * constant window) and an odd last stock go through centralCell.
  * Scratch: Q1..Q4 (w * nS f64 each), P (4 * nS f64), K (nS f64), constRow (nS i32).
  */
 export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const order4 = mode == M_SKEW || mode == M_KURT;
-  const rel = order4 ? REL_ORDER4 : REL_ORDER2;
-  const huge = order4 ? HUGE_ORDER4 : HUGE_ORDER2;
-  const tiny = order4 ? TINY_ORDER4 : TINY_ORDER2;
   const nSrc = nOut + w - 1;
-  const invW = 1 / <f64>w;
-  const invW1 = 1 / <f64>(w - 1);
+  const nV = nS & ~1; // stocks handled two at a time
+  const invW = vsplat(1 / <f64>w);
+  const invW1 = vsplat(1 / <f64>(w - 1));
+  const rel = vsplat(order4 ? REL_ORDER4 : REL_ORDER2);
+  const huge = vsplat(order4 ? HUGE_ORDER4 : HUGE_ORDER2);
+  const tiny = vsplat(order4 ? TINY_ORDER4 : TINY_ORDER2);
   const qBytes = (<usize>(w * nS)) << 3;
   const Q1 = pScratch;
   const Q2 = Q1 + qBytes;
@@ -437,7 +590,72 @@ export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS
       const hasQ = f >= 0 && f < b0;
       const iq = (f - qBase) * nS;
       const o = f * nS;
-      for (let s = 0; s < nS; s++) {
+      for (let s = 0; s < nV; s += 2) {
+        const x = vld(pSrc, it + s);
+        const Ks = vld(K, s);
+        const d = f64x2.sub(x, Ks);
+        const d2 = f64x2.mul(d, d);
+        let S1 = f64x2.add(vld(P, s), d);
+        let S2 = f64x2.add(vld(P, nS + s), d2);
+        vst(P, s, S1);
+        vst(P, nS + s, S2);
+        let S3 = vsplat(0);
+        let S4 = vsplat(0);
+        if (order4) {
+          S3 = f64x2.add(vld(P, 2 * nS + s), f64x2.mul(d2, d));
+          S4 = f64x2.add(vld(P, 3 * nS + s), f64x2.mul(d2, d2));
+          vst(P, 2 * nS + s, S3);
+          vst(P, 3 * nS + s, S4);
+        }
+        if (f < 0) continue;
+        if (hasQ) {
+          S1 = f64x2.add(S1, vld(Q1, iq + s));
+          S2 = f64x2.add(S2, vld(Q2, iq + s));
+          if (order4) {
+            S3 = f64x2.add(S3, vld(Q3, iq + s));
+            S4 = f64x2.add(S4, vld(Q4, iq + s));
+          }
+        }
+        const mu = f64x2.mul(S1, invW);
+        const num = f64x2.sub(S2, f64x2.mul(S1, mu));
+        const ok = v128.and(v128.and(f64x2.lt(order4 ? S4 : S2, huge), f64x2.gt(num, f64x2.mul(rel, S2))), f64x2.ge(S2, tiny));
+        if (!i64x2.all_true(ok)) {
+          for (let j = 0; j < 2; j++) {
+            const sj = s + j;
+            const S1j = j == 0 ? f64x2.extract_lane(S1, 0) : f64x2.extract_lane(S1, 1);
+            const S2j = j == 0 ? f64x2.extract_lane(S2, 0) : f64x2.extract_lane(S2, 1);
+            const S3j = j == 0 ? f64x2.extract_lane(S3, 0) : f64x2.extract_lane(S3, 1);
+            const S4j = j == 0 ? f64x2.extract_lane(S4, 0) : f64x2.extract_lane(S4, 1);
+            st(pOut, o + sj, centralCell(mode, S1j, S2j, S3j, S4j, ld(K, sj), ld(pSrc, it + sj), pSrc, it + sj, o + sj, nS, w, t, sj, constRow));
+          }
+          continue;
+        }
+        let v: v128;
+        if (mode == M_VAR) v = f64x2.mul(num, invW1);
+        else if (mode == M_STD) v = f64x2.sqrt(f64x2.mul(num, invW1));
+        else if (mode == M_IR) v = f64x2.div(f64x2.add(Ks, mu), f64x2.sqrt(f64x2.mul(num, invW1)));
+        else if (mode == M_SKEW) {
+          const m2 = f64x2.mul(num, invW);
+          const m3 = f64x2.add(
+            f64x2.sub(f64x2.mul(S3, invW), f64x2.mul(f64x2.mul(vsplat(3), mu), f64x2.mul(S2, invW))),
+            f64x2.mul(f64x2.mul(f64x2.mul(vsplat(2), mu), mu), mu),
+          );
+          v = f64x2.div(m3, f64x2.mul(m2, f64x2.sqrt(m2)));
+        } else {
+          const mu2 = f64x2.mul(mu, mu);
+          const m4 = f64x2.sub(
+            f64x2.add(
+              f64x2.sub(f64x2.mul(S4, invW), f64x2.mul(f64x2.mul(vsplat(4), mu), f64x2.mul(S3, invW))),
+              f64x2.mul(f64x2.mul(vsplat(6), mu2), f64x2.mul(S2, invW)),
+            ),
+            f64x2.mul(f64x2.mul(vsplat(3), mu2), mu2),
+          );
+          const vr = f64x2.mul(num, invW1);
+          v = f64x2.sub(f64x2.div(m4, f64x2.mul(vr, vr)), vsplat(3));
+        }
+        vst(pOut, o + s, v);
+      }
+      for (let s = nV; s < nS; s++) {
         const x = ld(pSrc, it + s);
         const Ks = ld(K, s);
         const d = x - Ks;
@@ -463,32 +681,7 @@ export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS
             S4 += ld(Q4, iq + s);
           }
         }
-        const top = order4 ? S4 : S2;
-        if (!(top < huge)) {
-          st(pOut, o + s, top != top ? NaN : plainMoment(mode, pSrc, o + s, nS, w));
-          continue;
-        }
-        const mu = S1 * invW;
-        const num = S2 - S1 * mu;
-        if (!(num > rel * S2) || S2 < tiny) {
-          st(pOut, o + s, constantRun(pSrc, it + s, nS, w, t, s, constRow) ? constantMoment(mode, x, w) : plainMoment(mode, pSrc, o + s, nS, w));
-          continue;
-        }
-        let v: f64;
-        if (mode == M_VAR) v = num * invW1;
-        else if (mode == M_STD) v = Math.sqrt(num * invW1);
-        else if (mode == M_IR) v = (Ks + mu) / Math.sqrt(num * invW1);
-        else if (mode == M_SKEW) {
-          const m2 = num * invW;
-          const m3 = S3 * invW - 3 * mu * (S2 * invW) + 2 * mu * mu * mu;
-          v = m3 / (m2 * Math.sqrt(m2));
-        } else {
-          const mu2 = mu * mu;
-          const m4 = S4 * invW - 4 * mu * (S3 * invW) + 6 * mu2 * (S2 * invW) - 3 * mu2 * mu2;
-          const vr = num * invW1;
-          v = m4 / (vr * vr) - 3;
-        }
-        st(pOut, o + s, v);
+        st(pOut, o + s, centralCell(mode, S1, S2, S3, S4, Ks, x, pSrc, it + s, o + s, nS, w, t, s, constRow));
       }
     }
   }
@@ -603,14 +796,36 @@ function plainPair(corr: bool, a: usize, b: usize, i0: i32, stride: i32, w: i32)
   return pairResult(corr, cab, caa, cbb, w);
 }
 
+/** One output of pairMoments from its window sums (scalar: the odd stock and cells the vector path leaves). */
+function pairCell(corr: bool, Sa: f64, Sb: f64, Saa: f64, Sbb: f64, Sab: f64, pA: usize, pB: usize, i: i32, o: i32, nS: i32, w: i32, t: i32, s: i32, constRowA: usize, constRowB: usize): f64 {
+  if (!(Saa < HUGE_ORDER2 && Sbb < HUGE_ORDER2)) return Saa != Saa || Sbb != Sbb ? NaN : plainPair(corr, pA, pB, o, nS, w);
+  const invW = 1 / <f64>w;
+  const caa = Saa - Sa * Sa * invW;
+  const cbb = Sbb - Sb * Sb * invW;
+  if (!(caa > REL_ORDER2 * Saa && cbb > REL_ORDER2 * Sbb) || Saa < TINY_ORDER2 || Sbb < TINY_ORDER2) {
+    // Digits lost, or a side with no spread: exact when a side is constant
+    // (its centred values are exactly 0), else the plain formula.
+    const constA = constantRun(pA, i, nS, w, t, s, constRowA);
+    const constB = constantRun(pB, i, nS, w, t, s, constRowB);
+    return constA || constB ? pairResult(corr, 0, constA ? 0 : 1, constB ? 0 : 1, w) : plainPair(corr, pA, pB, o, nS, w);
+  }
+  return pairResult(corr, Sab - Sa * Sb * invW, caa, cbb, w);
+}
+
 /**
- * TsCov (corr = 0) / TsCorr (corr = 1): block sums of a - Ka, b - Kb, squares, product (windowSums.ts pairMoments).
+ * TsCov (corr = 0) / TsCorr (corr = 1): block sums of a - Ka, b - Kb, their
+ * squares and their product; two stocks per SIMD lane pair, pairCell for the
+ * rest (as centralFamily).
  * Scratch: Qa, Qb, Qaa, Qbb, Qab (w * nS f64 each), P (5 * nS f64), Ka, Kb (nS f64), constRowA, constRowB (nS i32).
  */
 export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const corr = corrFlag != 0;
   const nSrc = nOut + w - 1;
-  const invW = 1 / <f64>w;
+  const nV = nS & ~1;
+  const invW = vsplat(1 / <f64>w);
+  const huge = vsplat(HUGE_ORDER2);
+  const rel = vsplat(REL_ORDER2);
+  const tiny = vsplat(TINY_ORDER2);
   const qBytes = (<usize>(w * nS)) << 3;
   const Qa = pScratch;
   const Qb = Qa + qBytes;
@@ -652,7 +867,65 @@ export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nO
       const hasQ = f >= 0 && f < b0;
       const iq = (f - qBase) * nS;
       const o = f * nS;
-      for (let s = 0; s < nS; s++) {
+      for (let s = 0; s < nV; s += 2) {
+        const da = f64x2.sub(vld(pA, it + s), vld(Ka, s));
+        const db = f64x2.sub(vld(pB, it + s), vld(Kb, s));
+        let Sa = f64x2.add(vld(P, s), da);
+        let Sb = f64x2.add(vld(P, nS + s), db);
+        let Saa = f64x2.add(vld(P, 2 * nS + s), f64x2.mul(da, da));
+        let Sbb = f64x2.add(vld(P, 3 * nS + s), f64x2.mul(db, db));
+        let Sab = f64x2.add(vld(P, 4 * nS + s), f64x2.mul(da, db));
+        vst(P, s, Sa);
+        vst(P, nS + s, Sb);
+        vst(P, 2 * nS + s, Saa);
+        vst(P, 3 * nS + s, Sbb);
+        vst(P, 4 * nS + s, Sab);
+        if (f < 0) continue;
+        if (hasQ) {
+          Sa = f64x2.add(Sa, vld(Qa, iq + s));
+          Sb = f64x2.add(Sb, vld(Qb, iq + s));
+          Saa = f64x2.add(Saa, vld(Qaa, iq + s));
+          Sbb = f64x2.add(Sbb, vld(Qbb, iq + s));
+          Sab = f64x2.add(Sab, vld(Qab, iq + s));
+        }
+        const caa = f64x2.sub(Saa, f64x2.mul(f64x2.mul(Sa, Sa), invW));
+        const cbb = f64x2.sub(Sbb, f64x2.mul(f64x2.mul(Sb, Sb), invW));
+        const ok = v128.and(
+          v128.and(v128.and(f64x2.lt(Saa, huge), f64x2.lt(Sbb, huge)), v128.and(f64x2.gt(caa, f64x2.mul(rel, Saa)), f64x2.gt(cbb, f64x2.mul(rel, Sbb)))),
+          v128.and(f64x2.ge(Saa, tiny), f64x2.ge(Sbb, tiny)),
+        );
+        if (!i64x2.all_true(ok)) {
+          for (let j = 0; j < 2; j++) {
+            const sj = s + j;
+            const l0 = j == 0;
+            st(
+              pOut,
+              o + sj,
+              pairCell(
+                corr,
+                l0 ? f64x2.extract_lane(Sa, 0) : f64x2.extract_lane(Sa, 1),
+                l0 ? f64x2.extract_lane(Sb, 0) : f64x2.extract_lane(Sb, 1),
+                l0 ? f64x2.extract_lane(Saa, 0) : f64x2.extract_lane(Saa, 1),
+                l0 ? f64x2.extract_lane(Sbb, 0) : f64x2.extract_lane(Sbb, 1),
+                l0 ? f64x2.extract_lane(Sab, 0) : f64x2.extract_lane(Sab, 1),
+                pA, pB, it + sj, o + sj, nS, w, t, sj, constRowA, constRowB,
+              ),
+            );
+          }
+          continue;
+        }
+        const cab = f64x2.sub(Sab, f64x2.mul(f64x2.mul(Sa, Sb), invW));
+        let v: v128;
+        if (!corr) v = f64x2.div(cab, vsplat(<f64>(w - 1)));
+        else {
+          // Pearson's guard: a sum of squares below 1e-6 makes the denominator 1.
+          const small = v128.or(f64x2.lt(caa, vsplat(1e-6)), f64x2.lt(cbb, vsplat(1e-6)));
+          const denom = v128.bitselect(vsplat(1), f64x2.sqrt(f64x2.mul(caa, cbb)), small);
+          v = f64x2.div(cab, denom);
+        }
+        vst(pOut, o + s, v);
+      }
+      for (let s = nV; s < nS; s++) {
         const da = ld(pA, it + s) - ld(Ka, s);
         const db = ld(pB, it + s) - ld(Kb, s);
         let Sa = ld(P, s) + da;
@@ -673,19 +946,7 @@ export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nO
           Sbb += ld(Qbb, iq + s);
           Sab += ld(Qab, iq + s);
         }
-        if (!(Saa < HUGE_ORDER2 && Sbb < HUGE_ORDER2)) {
-          st(pOut, o + s, Saa != Saa || Sbb != Sbb ? NaN : plainPair(corr, pA, pB, o + s, nS, w));
-          continue;
-        }
-        const caa = Saa - Sa * Sa * invW;
-        const cbb = Sbb - Sb * Sb * invW;
-        if (!(caa > REL_ORDER2 * Saa && cbb > REL_ORDER2 * Sbb) || Saa < TINY_ORDER2 || Sbb < TINY_ORDER2) {
-          const constA = constantRun(pA, it + s, nS, w, t, s, constRowA);
-          const constB = constantRun(pB, it + s, nS, w, t, s, constRowB);
-          st(pOut, o + s, constA || constB ? pairResult(corr, 0, constA ? 0 : 1, constB ? 0 : 1, w) : plainPair(corr, pA, pB, o + s, nS, w));
-          continue;
-        }
-        st(pOut, o + s, pairResult(corr, Sab - Sa * Sb * invW, caa, cbb, w));
+        st(pOut, o + s, pairCell(corr, Sa, Sb, Saa, Sbb, Sab, pA, pB, it + s, o + s, nS, w, t, s, constRowA, constRowB));
       }
     }
   }
@@ -787,4 +1048,89 @@ export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScr
     }
   }
   toRows(colOut, pOut, nOut, nS, nSrc);
+}
+
+// ---------------------------------------------------------------- elementwise
+
+const U_ABS = 0;
+const U_INV = 1;
+const U_SIGN = 2;
+const U_LOG = 3;
+const U_SLOG1P = 4;
+
+/** sign(x) with sign(±0) = +0 and sign(NaN) = NaN. */
+@inline function signOf(x: f64): f64 {
+  return <f64>(<i32>(x > 0)) - <f64>(<i32>(x < 0)) + (x == x ? 0 : NaN);
+}
+
+/** One unary cell (scalar: the odd last cell, and Log / SLog1p, which have no SIMD form). */
+@inline function unaryCell(op: i32, x: f64): f64 {
+  if (op == U_ABS) return abs<f64>(x);
+  if (op == U_INV) return 1 / x;
+  if (op == U_SIGN) return signOf(x);
+  if (op == U_LOG) return Math.log(x);
+  // sign(x) * log1p(|x|); log(1 + a) loses nothing that matters for a > 1e-4.
+  const a = abs<f64>(x);
+  const l = a > 1e-4 ? Math.log(1 + a) : Math.log1p(a);
+  return (<f64>(<i32>(x > 0)) - <f64>(<i32>(x < 0))) * l + (x == x ? 0 : NaN);
+}
+
+/** Abs, Inv, Sign (two cells per SIMD step), Log, SLog1p over n cells. */
+export function unary(op: i32, pSrc: usize, pOut: usize, n: i32): void {
+  let i = 0;
+  if (op == U_ABS) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.abs(vld(pSrc, i)));
+  else if (op == U_INV) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.div(vsplat(1), vld(pSrc, i)));
+  else if (op == U_SIGN) {
+    const one = vsplat(1);
+    for (; i + 1 < n; i += 2) {
+      const x = vld(pSrc, i);
+      const s = f64x2.sub(v128.and(f64x2.gt(x, vsplat(0)), one), v128.and(f64x2.lt(x, vsplat(0)), one));
+      vst(pOut, i, f64x2.add(s, v128.bitselect(vsplat(0), vsplat(NaN), f64x2.eq(x, x))));
+    }
+  }
+  for (; i < n; i++) st(pOut, i, unaryCell(op, ld(pSrc, i)));
+}
+
+const B_ADD = 0;
+const B_SUB = 1;
+const B_MUL = 2;
+const B_DIV = 3;
+const B_GREATER = 4;
+const B_LESS = 5;
+
+@inline function binaryCell(op: i32, x: f64, y: f64): f64 {
+  if (op == B_ADD) return x + y;
+  if (op == B_SUB) return x - y;
+  if (op == B_MUL) return x * y;
+  if (op == B_DIV) return x / y;
+  if (op == B_GREATER) return max<f64>(x, y); // NaN if either is NaN, as Math.max
+  return min<f64>(x, y);
+}
+
+@inline function binaryLanes(op: i32, x: v128, y: v128): v128 {
+  if (op == B_ADD) return f64x2.add(x, y);
+  if (op == B_SUB) return f64x2.sub(x, y);
+  if (op == B_MUL) return f64x2.mul(x, y);
+  if (op == B_DIV) return f64x2.div(x, y);
+  if (op == B_GREATER) return f64x2.max(x, y);
+  return f64x2.min(x, y);
+}
+
+/** Add, Sub, Mul, Div, Greater, Less over n cells; a side with `scalar` set is its one value, broadcast. */
+export function binary(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  let i = 0;
+  if (aScalar) {
+    const xs = ld(pA, 0);
+    const x = vsplat(xs);
+    for (; i + 1 < n; i += 2) vst(pOut, i, binaryLanes(op, x, vld(pB, i)));
+    for (; i < n; i++) st(pOut, i, binaryCell(op, xs, ld(pB, i)));
+  } else if (bScalar) {
+    const ys = ld(pB, 0);
+    const y = vsplat(ys);
+    for (; i + 1 < n; i += 2) vst(pOut, i, binaryLanes(op, vld(pA, i), y));
+    for (; i < n; i++) st(pOut, i, binaryCell(op, ld(pA, i), ys));
+  } else {
+    for (; i + 1 < n; i += 2) vst(pOut, i, binaryLanes(op, vld(pA, i), vld(pB, i)));
+    for (; i < n; i++) st(pOut, i, binaryCell(op, ld(pA, i), ld(pB, i)));
+  }
 }

@@ -16,7 +16,7 @@
  * memory grows to the largest call and is reused.
  */
 import { readFileSync } from 'node:fs';
-import type { PairRollingKernel, RollingKernel, UnaryKernel } from '../kernels/types.js';
+import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from '../kernels/types.js';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -28,6 +28,8 @@ interface KernelExports {
   centralFamily(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   weightedAverage(ema: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pWeights: number, pScratch: number): void;
   pairMoments(corr: number, pA: number, pB: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
+  unary(op: number, pSrc: number, pOut: number, n: number): void;
+  binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
 }
 
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url))), {}).exports as unknown as KernelExports;
@@ -58,6 +60,46 @@ function put(heap: Float64Array, p: number, m: Float64Array, n: number): void {
 }
 function get(heap: Float64Array, p: number, out: Float64Array, n: number): void {
   out.set(heap.subarray(p / 8, p / 8 + n));
+}
+
+/** Ops of assembly/index.ts `unary`. */
+export const enum Unary {
+  Abs,
+  Inv,
+  Sign,
+  Log,
+  SLog1p,
+}
+export function wasmUnary(op: Unary): UnaryKernel {
+  return (src, out, nRows, nS) => {
+    const n = nRows * nS;
+    const { at, heap } = regions([n * 8, n * 8]);
+    put(heap, at[0], src, n);
+    wasm.unary(op, at[0], at[1], n);
+    get(heap, at[1], out, n);
+  };
+}
+
+/** Ops of assembly/index.ts `binary`. */
+export const enum Binary {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Greater,
+  Less,
+}
+/** A binary kernel; a stride of 0 broadcasts that side's one value. */
+export function wasmBinary(op: Binary): BinaryKernel {
+  return (a, sa, b, sb, out, n) => {
+    const na = sa === 0 ? 1 : n;
+    const nb = sb === 0 ? 1 : n;
+    const { at, heap } = regions([na * 8, nb * 8, n * 8]);
+    put(heap, at[0], a, na);
+    put(heap, at[1], b, nb);
+    wasm.binary(op, at[0], sa === 0 ? 1 : 0, at[1], sb === 0 ? 1 : 0, at[2], n);
+    get(heap, at[2], out, n);
+  };
 }
 
 /** Rank (cross-sectional): src and out [nRows][nS]. */
@@ -119,7 +161,7 @@ export const enum Moment {
 }
 export function wasmSums(mode: Moment.Sum | Moment.Mean | Moment.Div | Moment.Mad): RollingKernel {
   return rolling(
-    (_nSrc, nS, w) => w * nS * 8 + nS * 8 + 2 * nS * 4,
+    (_nSrc, nS, w) => w * nS * 8 + 3 * nS * 8,
     (pSrc, pOut, nOut, nS, w, row0, pScratch) => wasm.sumFamily(mode, pSrc, pOut, nOut, nS, w, row0, pScratch),
   );
 }
