@@ -8,12 +8,28 @@
  * - TsMax, TsMin and their differences: van Herk / Gil-Werman block extrema;
  * - TsMed: an incrementally sorted window per stock;
  * - TsRank: branch-free counts over the window;
- * - Rank: radix sort of each day's values.
+ * - Rank: radix sort of each day's values;
+ * - elementwise Abs, Inv, Sign, Add, Sub, Mul, Div, Greater, Less, two cells
+ *   per SIMD step (Log, SLog1p and Pow stay in TypeScript: V8's Math.log and
+ *   Math.pow are correctly rounded where AssemblyScript's are not always).
  */
-import { Extreme, Moment, wasmCentral, wasmExtremes, wasmPair, wasmRank, wasmSums, wasmTsMed, wasmTsRank, wasmWeighted } from '../wasm/index.js';
-import type { PairRollingKernel, RollingKernel, UnaryKernel } from './types.js';
+import { Binary, Extreme, Moment, Unary, wasmBinary, wasmCentral, wasmExtremes, wasmPair, wasmRank, wasmSums, wasmTsMed, wasmTsRank, wasmUnary, wasmWeighted } from '../wasm/index.js';
+import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from './types.js';
 
 export const rankKernel: UnaryKernel = wasmRank;
+
+export const absKernel: UnaryKernel = wasmUnary(Unary.Abs);
+export const invKernel: UnaryKernel = wasmUnary(Unary.Inv);
+/** sign(0) = 0, sign(NaN) = NaN (SPEC's IEEE rule). */
+export const signKernel: UnaryKernel = wasmUnary(Unary.Sign);
+export const addKernel: BinaryKernel = wasmBinary(Binary.Add);
+export const subKernel: BinaryKernel = wasmBinary(Binary.Sub);
+export const mulKernel: BinaryKernel = wasmBinary(Binary.Mul);
+export const divKernel: BinaryKernel = wasmBinary(Binary.Div);
+/** Elementwise max; NaN if either side is NaN. */
+export const greaterKernel: BinaryKernel = wasmBinary(Binary.Greater);
+/** Elementwise min; NaN if either side is NaN. */
+export const lessKernel: BinaryKernel = wasmBinary(Binary.Less);
 
 export const tsSumKernel: RollingKernel = wasmSums(Moment.Sum);
 export const tsMeanKernel: RollingKernel = wasmSums(Moment.Mean);

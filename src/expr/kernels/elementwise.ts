@@ -1,14 +1,11 @@
 /**
- * Unary and binary elementwise kernels (the cross-sectional Rank is WebAssembly: compiled.ts).
+ * The elementwise kernels that stay in TypeScript: SLog1p, Log and Pow, whose
+ * V8 Math.log / Math.pow are correctly rounded (AssemblyScript's are not
+ * always); the others and the cross-sectional Rank are WebAssembly (compiled.ts).
  * IEEE semantics throughout (NaN propagates); Pow follows C's pow (as PyTorch
  * does) where JavaScript differs: pow(1, y) = 1 and pow(-1, ±inf) = 1.
  */
 import type { BinaryKernel, UnaryKernel } from './types.js';
-
-export const absKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const n = nRows * nStocks;
-  for (let i = 0; i < n; i++) out[i] = Math.abs(src[i]);
-};
 
 /** sign(x) * log1p(|x|); sign(±0) = +0 as in PyTorch. */
 export const slog1pKernel: UnaryKernel = (src, out, nRows, nStocks) => {
@@ -24,37 +21,9 @@ export const slog1pKernel: UnaryKernel = (src, out, nRows, nStocks) => {
   }
 };
 
-export const invKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const n = nRows * nStocks;
-  for (let i = 0; i < n; i++) out[i] = 1 / src[i];
-};
-
-/** sign(0) = 0, sign(NaN) = NaN (SPEC's IEEE rule). */
-export const signKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const n = nRows * nStocks;
-  for (let i = 0; i < n; i++) {
-    const x = src[i];
-    // Compare-and-subtract instead of branches on random signs (measured 2x faster).
-    out[i] = +(x > 0) - +(x < 0) + (x === x ? 0 : NaN);
-  }
-};
-
 export const logKernel: UnaryKernel = (src, out, nRows, nStocks) => {
   const n = nRows * nStocks;
   for (let i = 0; i < n; i++) out[i] = Math.log(src[i]);
-};
-
-export const addKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = a[i * sa] + b[i * sb];
-};
-export const subKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = a[i * sa] - b[i * sb];
-};
-export const mulKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = a[i * sa] * b[i * sb];
-};
-export const divKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = a[i * sa] / b[i * sb];
 };
 
 /** C pow semantics (PyTorch): pow(1, anything) = 1, pow(-1, ±inf) = 1, pow(x, 0) = 1. */
@@ -81,12 +50,4 @@ export const powKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
     }
   }
   for (let i = 0; i < n; i++) out[i] = cPow(a[i * sa], b[i * sb]);
-};
-/** Elementwise max; NaN if either side is NaN. */
-export const greaterKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = Math.max(a[i * sa], b[i * sb]);
-};
-/** Elementwise min; NaN if either side is NaN. */
-export const lessKernel: BinaryKernel = (a, sa, b, sb, out, n) => {
-  for (let i = 0; i < n; i++) out[i] = Math.min(a[i * sa], b[i * sb]);
 };
