@@ -55,22 +55,88 @@
 }
 
 /**
+ * Stable sort of positions 0..n-1 by vals[0..n) (no NaN; -0 equals +0): LSD
+ * radix sort on the high 32 bits of each double (made order-preserving), 8
+ * bits per pass, skipping passes where every key has the same byte; then
+ * runs of equal high words put in exact value order by insertion (stable).
+ * Branch-free passes instead of ~n log n unpredictable comparisons.
+ * Scratch: keysA, keysB, posB (n i32 each), count (1024 i32); the sorted
+ * positions end in pPos (n i32).
+ */
+export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize): void {
+  const kA = pScratch;
+  const kB = kA + ((<usize>n) << 2);
+  const pB = kB + ((<usize>n) << 2);
+  const cnt = pB + ((<usize>n) << 2);
+  fillI(cnt, 1024, 0);
+  for (let k = 0; k < n; k++) {
+    const key = keyOf(ld(pVals, k));
+    sti(kA, k, <i32>key);
+    sti(pPos, k, k);
+    sti(cnt, <i32>(key & 255), ldi(cnt, <i32>(key & 255)) + 1);
+    sti(cnt, 256 + <i32>((key >>> 8) & 255), ldi(cnt, 256 + <i32>((key >>> 8) & 255)) + 1);
+    sti(cnt, 512 + <i32>((key >>> 16) & 255), ldi(cnt, 512 + <i32>((key >>> 16) & 255)) + 1);
+    sti(cnt, 768 + <i32>(key >>> 24), ldi(cnt, 768 + <i32>(key >>> 24)) + 1);
+  }
+  if (n == 0) return;
+  let keys = kA;
+  let pos = pPos;
+  let keys2 = kB;
+  let pos2 = pB;
+  for (let pass = 0; pass < 4; pass++) {
+    const shift = <u32>(pass << 3);
+    const base = pass << 8;
+    if (ldi(cnt, base + <i32>((<u32>ldi(keys, 0) >>> shift) & 255)) == n) continue; // every key has this byte
+    let sum = 0;
+    for (let b = base; b < base + 256; b++) {
+      const c = ldi(cnt, b);
+      sti(cnt, b, sum);
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const key = <u32>ldi(keys, k);
+      const slot = base + <i32>((key >>> shift) & 255);
+      const dst = ldi(cnt, slot);
+      sti(cnt, slot, dst + 1);
+      sti(keys2, dst, <i32>key);
+      sti(pos2, dst, ldi(pos, k));
+    }
+    const tk = keys;
+    keys = keys2;
+    keys2 = tk;
+    const tp = pos;
+    pos = pos2;
+    pos2 = tp;
+  }
+  // Equal high words: exact order by value, stable.
+  for (let k = 1; k < n; k++) {
+    const key = ldi(keys, k);
+    if (key != ldi(keys, k - 1)) continue;
+    const p = ldi(pos, k);
+    const v = ld(pVals, p);
+    let j = k;
+    while (j > 0 && ldi(keys, j - 1) == key && ld(pVals, ldi(pos, j - 1)) > v) {
+      sti(pos, j, ldi(pos, j - 1));
+      j--;
+    }
+    sti(pos, j, p);
+  }
+  if (pos != pPos) for (let k = 0; k < n; k++) sti(pPos, k, ldi(pos, k));
+}
+
+/**
  * Cross-sectional rank per row: non-NaN values ascending, ties in stock order,
- * value = position / n; NaN stays NaN. LSD radix sort on the high words
- * (passes where every key shares the byte skipped), then runs of equal high
- * words put in exact value order by insertion (stable).
- * Scratch: 4 * nS i32 + 1024 u32.
+ * value = position / n; NaN stays NaN.
+ * Scratch: vals (nS f64), stock, sorted (nS i32 each), then sortPositions' scratch.
  */
 export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch: usize): void {
-  const kA = pScratch;
-  const kB = kA + ((<usize>nS) << 2);
-  const iA = kB + ((<usize>nS) << 2);
-  const iB = iA + ((<usize>nS) << 2);
-  const cnt = iB + ((<usize>nS) << 2);
+  const vals = pScratch;
+  const stock = vals + ((<usize>nS) << 3);
+  const sorted = stock + ((<usize>nS) << 2);
+  const sortScratch = sorted + ((<usize>nS) << 2);
   for (let r = 0; r < nRows; r++) {
     const row = pSrc + ((<usize>(r * nS)) << 3);
     const orow = pOut + ((<usize>(r * nS)) << 3);
-    fillI(cnt, 1024, 0);
     let n = 0;
     for (let s = 0; s < nS; s++) {
       const x = ld(row, s);
@@ -78,59 +144,11 @@ export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch
         st(orow, s, NaN);
         continue;
       }
-      const key = keyOf(x);
-      sti(kA, n, <i32>key);
-      sti(iA, n, s);
-      sti(cnt, <i32>(key & 255), ldi(cnt, <i32>(key & 255)) + 1);
-      sti(cnt, 256 + <i32>((key >>> 8) & 255), ldi(cnt, 256 + <i32>((key >>> 8) & 255)) + 1);
-      sti(cnt, 512 + <i32>((key >>> 16) & 255), ldi(cnt, 512 + <i32>((key >>> 16) & 255)) + 1);
-      sti(cnt, 768 + <i32>(key >>> 24), ldi(cnt, 768 + <i32>(key >>> 24)) + 1);
-      n++;
+      st(vals, n, x);
+      sti(stock, n++, s);
     }
-    if (n == 0) continue;
-    let keys = kA;
-    let ids = iA;
-    let keys2 = kB;
-    let ids2 = iB;
-    for (let pass = 0; pass < 4; pass++) {
-      const shift = <u32>(pass << 3);
-      const base = pass << 8;
-      if (ldi(cnt, base + <i32>((<u32>ldi(keys, 0) >>> shift) & 255)) == n) continue; // every key has this byte
-      let sum = 0;
-      for (let b = base; b < base + 256; b++) {
-        const c = ldi(cnt, b);
-        sti(cnt, b, sum);
-        sum += c;
-      }
-      for (let k = 0; k < n; k++) {
-        const key = <u32>ldi(keys, k);
-        const slot = base + <i32>((key >>> shift) & 255);
-        const dst = ldi(cnt, slot);
-        sti(cnt, slot, dst + 1);
-        sti(keys2, dst, <i32>key);
-        sti(ids2, dst, ldi(ids, k));
-      }
-      const tk = keys;
-      keys = keys2;
-      keys2 = tk;
-      const ti = ids;
-      ids = ids2;
-      ids2 = ti;
-    }
-    // Equal high words: exact order by value, stable.
-    for (let k = 1; k < n; k++) {
-      const key = ldi(keys, k);
-      if (key != ldi(keys, k - 1)) continue;
-      const id = ldi(ids, k);
-      const v = ld(row, id);
-      let j = k;
-      while (j > 0 && ldi(keys, j - 1) == key && ld(row, ldi(ids, j - 1)) > v) {
-        sti(ids, j, ldi(ids, j - 1));
-        j--;
-      }
-      sti(ids, j, id);
-    }
-    for (let k = 0; k < n; k++) st(orow, ldi(ids, k), <f64>k / <f64>n);
+    sortPositions(vals, n, sorted, sortScratch);
+    for (let k = 0; k < n; k++) st(orow, ldi(stock, ldi(sorted, k)), <f64>k / <f64>n);
   }
 }
 

@@ -21,6 +21,7 @@ import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from
 interface KernelExports {
   memory: WebAssembly.Memory;
   rankRows(pSrc: number, pOut: number, nRows: number, nS: number, pScratch: number): void;
+  sortPositions(pVals: number, n: number, pPos: number, pScratch: number): void;
   tsRank(pSrc: number, pOut: number, nOut: number, nS: number, w: number): void;
   tsMed(pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
   extremes(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
@@ -100,10 +101,26 @@ export function wasmBinary(op: Binary): BinaryKernel {
   };
 }
 
+/** Working memory of assembly/index.ts `sortPositions` for n values. */
+function sortScratchBytes(n: number): number {
+  return 3 * n * 4 + 1024 * 4;
+}
+
+/**
+ * Stable ascending order of n doubles (no NaN; -0 equals +0), by the module's
+ * radix sort: `positions[k]` = the index in `vals` of the k-th smallest.
+ */
+export function sortPositions(vals: Float64Array, n: number, positions: Int32Array): void {
+  const { at, heap } = regions([n * 8, n * 4, sortScratchBytes(n)]);
+  put(heap, at[0], vals, n);
+  wasm.sortPositions(at[0], n, at[1], at[2]);
+  positions.set(new Int32Array(wasm.memory.buffer, at[1], n));
+}
+
 /** Rank (cross-sectional): src and out [nRows][nS]. */
 export const wasmRank: UnaryKernel = (src, out, nRows, nS) => {
   const n = nRows * nS;
-  const { at, heap } = regions([n * 8, n * 8, 4 * nS * 4 + 1024 * 4]);
+  const { at, heap } = regions([n * 8, n * 8, nS * 8 + 2 * nS * 4 + sortScratchBytes(nS)]);
   put(heap, at[0], src, n);
   wasm.rankRows(at[0], at[1], nRows, nS, at[2]);
   get(heap, at[1], out, n);
