@@ -1147,3 +1147,77 @@ export function binary(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32
     for (; i < n; i++) st(pOut, i, binaryCell(op, ld(pA, i), ld(pB, i)));
   }
 }
+
+// ---------------------------------------------------------------- RankIC
+
+/** Average ranks (0-based, ties share their mean rank) of vals[0..n) into pRanks; `pos`: n i32 for the order. */
+function averageRanks(pVals: usize, n: i32, pRanks: usize, pPos: usize, pSortScratch: usize): void {
+  sortPositions(pVals, n, pPos, pSortScratch);
+  let first = 0;
+  while (first < n) {
+    const x = ld(pVals, ldi(pPos, first));
+    let last = first + 1;
+    while (last < n && ld(pVals, ldi(pPos, last)) == x) last++;
+    const avg = <f64>(first + last - 1) / 2;
+    for (let k = first; k < last; k++) st(pRanks, ldi(pPos, k), avg);
+    first = last;
+  }
+}
+
+/**
+ * Daily Spearman (src/metrics dailyRankIC): per day, the Pearson correlation
+ * (population moments, the reference's std guard of 1e-3) of the average
+ * ranks of a and b over the cells where neither is NaN; NaN for a day
+ * without such a cell.
+ * Scratch: va, vb, ra, rb (nS f64 each), pos (nS i32), then sortPositions' scratch.
+ */
+export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i32, pScratch: usize): void {
+  const va = pScratch;
+  const vb = va + ((<usize>nS) << 3);
+  const ra = vb + ((<usize>nS) << 3);
+  const rb = ra + ((<usize>nS) << 3);
+  const pos = rb + ((<usize>nS) << 3);
+  const sortScratch = pos + ((<usize>nS) << 2);
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let n = 0;
+    for (let s = 0; s < nS; s++) {
+      const x = ld(pA, o + s);
+      const y = ld(pB, o + s);
+      if (x == x && y == y) {
+        st(va, n, x);
+        st(vb, n, y);
+        n++;
+      }
+    }
+    if (n == 0) {
+      st(pOut, d, NaN);
+      continue;
+    }
+    averageRanks(va, n, ra, pos, sortScratch);
+    averageRanks(vb, n, rb, pos, sortScratch);
+    let sx: f64 = 0;
+    let sy: f64 = 0;
+    for (let k = 0; k < n; k++) {
+      sx += ld(ra, k);
+      sy += ld(rb, k);
+    }
+    const fn = <f64>n;
+    const mx = sx / fn;
+    const my = sy / fn;
+    let sxy: f64 = 0;
+    let vx: f64 = 0;
+    let vy: f64 = 0;
+    for (let k = 0; k < n; k++) {
+      const a = ld(ra, k);
+      const b = ld(rb, k);
+      sxy += a * b;
+      vx += (a - mx) * (a - mx);
+      vy += (b - my) * (b - my);
+    }
+    const cov = sxy / fn - mx * my;
+    const stdX = Math.sqrt(vx / fn);
+    const stdY = Math.sqrt(vy / fn);
+    st(pOut, d, cov / (stdX < 1e-3 || stdY < 1e-3 ? 1 : stdX * stdY));
+  }
+}

@@ -22,6 +22,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   rankRows(pSrc: number, pOut: number, nRows: number, nS: number, pScratch: number): void;
   sortPositions(pVals: number, n: number, pPos: number, pScratch: number): void;
+  dailyRankIC(pA: number, pB: number, pOut: number, nDays: number, nS: number, pScratch: number): void;
   tsRank(pSrc: number, pOut: number, nOut: number, nS: number, w: number): void;
   tsMed(pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
   extremes(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
@@ -115,6 +116,19 @@ export function sortPositions(vals: Float64Array, n: number, positions: Int32Arr
   put(heap, at[0], vals, n);
   wasm.sortPositions(at[0], n, at[1], at[2]);
   positions.set(new Int32Array(wasm.memory.buffer, at[1], n));
+}
+
+/**
+ * Daily Spearman of two [nDays][nS] matrices: per day, the guarded Pearson of
+ * the average ranks over the cells where neither is NaN (NaN for a day with none).
+ */
+export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number): Float64Array {
+  const n = nDays * nS;
+  const { at, heap } = regions([n * 8, n * 8, nDays * 8, 4 * nS * 8 + nS * 4 + sortScratchBytes(nS)]);
+  put(heap, at[0], a, n);
+  put(heap, at[1], b, n);
+  wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, at[3]);
+  return heap.slice(at[2] / 8, at[2] / 8 + nDays);
 }
 
 /** Rank (cross-sectional): src and out [nRows][nS]. */
