@@ -52,7 +52,11 @@ function regions(bytes: readonly number[]): { at: number[]; heap: Float64Array }
     p += Math.ceil(b / 64) * 64;
   }
   const have = wasm.memory.buffer.byteLength;
-  if (p > have) wasm.memory.grow(Math.ceil((p - have) / 65536));
+  if (p > have) {
+    // wasm32 addresses 4 GiB: three matrices of that size are ~180 million cells each.
+    if (p > 4 * 1024 ** 3) throw new Error(`a kernel needs ${(p / 1024 ** 3).toFixed(1)} GiB of WebAssembly memory (limit 4 GiB): evaluate fewer days or stocks at a time`);
+    wasm.memory.grow(Math.ceil((p - have) / 65536));
+  }
   return { at, heap: new Float64Array(wasm.memory.buffer) };
 }
 
