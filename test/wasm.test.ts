@@ -27,3 +27,35 @@ test('src/expr/wasm/kernels.wasm matches a fresh build of assembly/index.ts', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pool ICs from the WebAssembly arena equal the TypeScript loop bit for bit (odd stock count, NaNs, flat days)', async () => {
+  const { AlphaArena } = await import('../src/pool/arena.js');
+  const { meanDailyIC, meanDailyICPair, normalizeAlpha } = await import('../src/pool/normalized.js');
+  const { Rng } = await import('../src/util/rng.js');
+  const nDays = 40;
+  const nStocks = 37;
+  const rng = new Rng(11);
+  const raws = Array.from({ length: 5 }, (_, k) =>
+    Float64Array.from({ length: nDays * nStocks }, (_, i) => {
+      const u = rng.next();
+      if (u < 0.05) return NaN;
+      if (k === 4 && Math.floor(i / nStocks) % 7 === 0) return 3; // a flat day
+      return rng.normal() * (k + 1) + (i % nStocks) * 0.01 * k;
+    }),
+  );
+  const arena = AlphaArena.create(raws.length, nDays, nStocks);
+  assert.ok(arena);
+  const inArena = raws.map((r) => normalizeAlpha(r, nDays, nStocks, arena));
+  const plain = raws.map((r) => normalizeAlpha(r, nDays, nStocks));
+  assert.ok(inArena.every((a) => a.values.buffer !== plain[0].values.buffer));
+  assert.equal(arena.take(), undefined, 'all slots taken');
+  for (let i = 0; i < raws.length; i++) {
+    for (let j = 0; j < raws.length; j++) {
+      assert.ok(Object.is(meanDailyIC(inArena[i], inArena[j], nDays, nStocks), meanDailyIC(plain[i], plain[j], nDays, nStocks)), `IC ${i} ${j}`);
+      const k = (i + j + 1) % raws.length;
+      const [a1, b1] = meanDailyICPair(inArena[i], inArena[j], inArena[k], nDays, nStocks);
+      const [a2, b2] = meanDailyICPair(plain[i], plain[j], plain[k], nDays, nStocks);
+      assert.ok(Object.is(a1, a2) && Object.is(b1, b2), `IC pair ${i} ${j} ${k}`);
+    }
+  }
+});

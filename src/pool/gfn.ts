@@ -11,6 +11,7 @@
 import { consistencyReward } from './consistency.js';
 import type { PoolFile } from './file.js';
 import { MemberStore } from './members.js';
+import { AlphaArena } from './arena.js';
 import { allocateAlpha, normalizeAlpha, normalizeAlphaInto, type NormalizedAlpha } from './normalized.js';
 import { leastSquaresWeights } from './weights.js';
 
@@ -68,6 +69,8 @@ export class GfnPool {
    * no copy, no 2.4 MB allocation per try.
    */
   private scratch: NormalizedAlpha;
+  /** Where the target, the members and the scratch live, so their ICs run in WebAssembly (undefined: too large; plain arrays). */
+  private readonly arena: AlphaArena | undefined;
 
   constructor(opts: GfnPoolOptions) {
     if (!(opts.capacity >= 1)) throw new Error('pool capacity must be at least 1');
@@ -78,9 +81,11 @@ export class GfnPool {
     this.k = opts.k ?? 3;
     this.temperature = opts.temperature ?? 0.1;
     this.duplicateThreshold = opts.duplicateThreshold ?? 0.99;
-    this.target = normalizeAlpha(opts.target, opts.nDays, opts.nStocks);
+    // Slots: the target, the members and the scratch (a replaced member's buffers become the next scratch).
+    this.arena = AlphaArena.create(opts.capacity + 2, opts.nDays, opts.nStocks);
+    this.target = normalizeAlpha(opts.target, opts.nDays, opts.nStocks, this.arena);
     this.store = new MemberStore<Float32Array>(opts.capacity, opts.nDays, opts.nStocks);
-    this.scratch = allocateAlpha(opts.nDays, opts.nStocks);
+    this.scratch = allocateAlpha(opts.nDays, opts.nStocks, this.arena);
   }
 
   get size(): number {
@@ -134,7 +139,7 @@ export class GfnPool {
       result = { ic: absIc, novelty, consistency: 0, admitted: false };
       if (passesGate && this.size < this.capacity) {
         this.store.add(expr, candidate, probe.ic, embedding.slice(), probe.mutual);
-        this.scratch = allocateAlpha(this.nDays, this.nStocks);
+        this.scratch = allocateAlpha(this.nDays, this.nStocks, this.arena);
         result.admitted = true;
       } else if (passesGate) {
         let weakest = 0;
@@ -194,7 +199,7 @@ export class GfnPool {
       throw new Error('a GFN pool can only be rebuilt from a file with one embedding per expression');
     }
     file.exprs.forEach((expr, i) => {
-      const alpha = normalizeAlpha(evaluate(expr), pool.nDays, pool.nStocks);
+      const alpha = normalizeAlpha(evaluate(expr), pool.nDays, pool.nStocks, pool.arena);
       const probe = pool.store.probe(alpha, pool.target);
       pool.store.add(expr, alpha, probe.ic, Float32Array.from((file.embeddings as number[][])[i]), probe.mutual);
     });

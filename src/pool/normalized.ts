@@ -6,6 +6,7 @@
  * NaN checks and second pass.
  */
 import { guardedPearson, normalizeByDay } from '../metrics/index.js';
+import { sharedArena, type AlphaArena } from './arena.js';
 
 export interface NormalizedAlpha {
   /** normalize_by_day(raw), row-major [nDays][nStocks]; never NaN. */
@@ -33,9 +34,9 @@ function dayStatsInto(values: Float64Array, nDays: number, nStocks: number, dayM
   }
 }
 
-/** A NormalizedAlpha with freshly allocated buffers, to be filled by `normalizeAlphaInto`. */
-export function allocateAlpha(nDays: number, nStocks: number): NormalizedAlpha {
-  return { values: new Float64Array(nDays * nStocks), dayMean: new Float64Array(nDays), dayStd: new Float64Array(nDays) };
+/** A NormalizedAlpha with fresh buffers (values in `arena` when it has a slot), to be filled by `normalizeAlphaInto`. */
+export function allocateAlpha(nDays: number, nStocks: number, arena?: AlphaArena): NormalizedAlpha {
+  return { values: arena?.take() ?? new Float64Array(nDays * nStocks), dayMean: new Float64Array(nDays), dayStd: new Float64Array(nDays) };
 }
 
 /**
@@ -51,9 +52,9 @@ export function normalizeAlphaInto(raw: Float64Array, nDays: number, nStocks: nu
   return out;
 }
 
-/** Normalizes raw alpha values ([nDays][nStocks], NaN allowed) and keeps their day statistics. */
-export function normalizeAlpha(raw: Float64Array, nDays: number, nStocks: number): NormalizedAlpha {
-  return normalizeAlphaInto(raw, nDays, nStocks, allocateAlpha(nDays, nStocks));
+/** Normalizes raw alpha values ([nDays][nStocks], NaN allowed) and keeps their day statistics (values in `arena` when it has a slot). */
+export function normalizeAlpha(raw: Float64Array, nDays: number, nStocks: number, arena?: AlphaArena): NormalizedAlpha {
+  return normalizeAlphaInto(raw, nDays, nStocks, allocateAlpha(nDays, nStocks, arena));
 }
 
 /** An independent copy (a scratch candidate that is being admitted). */
@@ -82,6 +83,16 @@ export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: numbe
   const x = a.values;
   const y = b.values;
   let total = 0;
+  const arena = sharedArena(x, y);
+  if (arena) {
+    // The same day sums, by the WebAssembly kernel.
+    const sums = arena.dayDots(x, y);
+    for (let d = 0; d < nDays; d++) {
+      const ic = dayIC(sums[d], nStocks, a, b, d);
+      if (ic === ic) total += ic;
+    }
+    return total / nDays;
+  }
   for (let d = 0; d < nDays; d++) {
     const o = d * nStocks;
     const end = o + nStocks;
@@ -110,6 +121,18 @@ export function meanDailyICPair(c: NormalizedAlpha, a: NormalizedAlpha, b: Norma
   const z = b.values;
   let totalA = 0;
   let totalB = 0;
+  const arena = sharedArena(x, y, z);
+  if (arena) {
+    // The same day sums, by the WebAssembly kernel.
+    const [sumsA, sumsB] = arena.dayDots2(x, y, z);
+    for (let d = 0; d < nDays; d++) {
+      const icA = dayIC(sumsA[d], nStocks, c, a, d);
+      const icB = dayIC(sumsB[d], nStocks, c, b, d);
+      if (icA === icA) totalA += icA;
+      if (icB === icB) totalB += icB;
+    }
+    return [totalA / nDays, totalB / nDays];
+  }
   for (let d = 0; d < nDays; d++) {
     const o = d * nStocks;
     const end = o + nStocks;

@@ -34,7 +34,9 @@ interface KernelExports {
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
 }
 
-const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url))), {}).exports as unknown as KernelExports;
+/** The compiled module: one instance here; src/pool/arena.ts makes others, each with its own memory. */
+export const kernelModule = new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
+const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as KernelExports;
 
 /** The first 64 KiB hold the module's static data. */
 const BASE = 65536;
