@@ -139,7 +139,7 @@ export class AverageRanker {
 /**
  * Daily Spearman (Pearson of average ranks over cells where neither side is
  * NaN, with the reference's guard; NaN for a day without such a cell), in
- * WebAssembly (assembly/index.ts `dailyRankIC`: the radix sort and the
+ * WebAssembly (assembly/sort.ts `dailyRankIC`: the radix sort and the
  * day's passes there measured ~2x faster than here).
  */
 export function dailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): Float64Array {

@@ -1,7 +1,7 @@
 /**
  * A pool's normalized alphas in one WebAssembly memory of their own, so every
  * IC the pool computes (one dot product per day, against the target or a
- * member) runs in the compiled SIMD kernel (assembly/index.ts `dayDots`)
+ * member) runs in the compiled SIMD kernel (assembly/pool.ts `dayDots`)
  * instead of a TypeScript loop: same sums to the bit, about 2x faster.
  *
  * The memory is sized once for all the pool's slots and never grows (growing

@@ -1,10 +1,10 @@
 /**
- * The kernels that run as WebAssembly (sources: assembly/index.ts, host:
+ * The kernels that run as WebAssembly (sources: assembly/, host:
  * src/expr/wasm/index.ts): the ones that keep per-stock state or sort, where
  * compiled code measured 2-3x faster than the same algorithm in TypeScript,
  * with the same bits.
  * - window sums (TsSum, TsMean, TsDiv, TsMad, TsVar, TsStd, TsIr, TsSkew,
- *   TsKurt, TsWMA, TsEMA, TsCov, TsCorr): block partial sums, see assembly/index.ts;
+ *   TsKurt, TsWMA, TsEMA, TsCov, TsCorr): block partial sums, see assembly/windowSums.ts;
  * - TsMax, TsMin and their differences: van Herk / Gil-Werman block extrema;
  * - TsMed: an incrementally sorted window per stock;
  * - TsRank: branch-free counts over the window;

@@ -1,6 +1,6 @@
 /**
  * Stable ordering of a row's values (RankIC's average ranks) by the
- * WebAssembly radix sort (assembly/index.ts `sortPositions`, shared with the
+ * WebAssembly radix sort (assembly/sort.ts `sortPositions`, shared with the
  * Rank kernel): branch-free passes instead of ~n log n unpredictable
  * comparisons, several times faster than a comparison sort for a few hundred
  * stocks.

@@ -1,5 +1,5 @@
 /**
- * Host side of the WebAssembly kernels (sources: assembly/index.ts; binary:
+ * Host side of the WebAssembly kernels (sources: assembly/*.ts, entry assembly/index.ts; binary:
  * kernels.wasm next to this file, rebuilt by `npm run build:wasm` and checked
  * against its sources by test/wasm.test.ts).
  *
@@ -70,7 +70,7 @@ function get(heap: Float64Array, p: number, out: Float64Array, n: number): void 
   out.set(heap.subarray(p / 8, p / 8 + n));
 }
 
-/** Ops of assembly/index.ts `unary`. */
+/** Ops of assembly/elementwise.ts `unary`. */
 export const enum Unary {
   Abs,
   Inv,
@@ -86,7 +86,7 @@ export function wasmUnary(op: Unary): UnaryKernel {
   };
 }
 
-/** Ops of assembly/index.ts `binary`. */
+/** Ops of assembly/elementwise.ts `binary`. */
 export const enum Binary {
   Add,
   Sub,
@@ -108,7 +108,7 @@ export function wasmBinary(op: Binary): BinaryKernel {
   };
 }
 
-/** Working memory of assembly/index.ts `sortPositions` for n values. */
+/** Working memory of assembly/sort.ts `sortPositions` for n values. */
 function sortScratchBytes(n: number): number {
   return 3 * n * 4 + 1024 * 4;
 }
@@ -167,7 +167,7 @@ export const wasmTsMed: RollingKernel = rolling(
   (pSrc, pOut, nOut, nS, w, _row0, pScratch) => wasm.tsMed(pSrc, pOut, nOut, nS, w, pScratch),
 );
 
-/** Modes of assembly/index.ts `extremes`. */
+/** Modes of assembly/rolling.ts `extremes`. */
 export const enum Extreme {
   Max,
   Min,
@@ -182,7 +182,7 @@ export function wasmExtremes(mode: Extreme): RollingKernel {
   );
 }
 
-/** Modes of assembly/index.ts `sumFamily` and `centralFamily`. */
+/** Modes of assembly/windowSums.ts `sumFamily` and `centralFamily`. */
 export const enum Moment {
   Sum,
   Mean,
