@@ -19,6 +19,7 @@ import { FEATURES, type StockData } from '../data/types.js';
 import { featureIndex, windowOf, type Expr, type OpExpr } from './ast.js';
 import { rowsBack, type OperatorKernel } from './kernels/types.js';
 import { parseExpr, printExpr } from './text.js';
+import { beginResident, endResident, residentView } from './wasm/index.js';
 
 /** The expression needs days outside the loaded padding (the miner gives it reward 0). */
 export class OutOfRangeError extends Error {
@@ -103,6 +104,8 @@ interface PlanNode {
   pooled?: boolean;
   /** Served from the cache: its children need not be computed. */
   fromCache: boolean;
+  /** The value is in the evaluation's reserved WebAssembly memory (valid until it ends). */
+  resident?: boolean;
 }
 
 /**
@@ -229,33 +232,64 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
     }
   }
 
-  // 2. Compute, children first.
-  for (let k = order.length - 1; k >= 0; k--) {
-    const node = order[k];
-    if (node.value || node.lo >= node.hi) continue;
-    const value = computeNode(node, data, opts.kernels);
-    if (opts.afterNode && !node.shared && node.expr.type !== 'feature') opts.afterNode(value, node.expr, { lo: node.lo, hi: node.hi });
-    if (cache && node.expr.type === 'op' && !node.scalar && !node.shared) {
-      cache.set(data, node.key, node.lo, node.hi, value);
-      node.shared = true;
-    }
-  }
-
-  // 3. The root's rows [B, B + nDays), as an array the caller owns.
-  const n = data.nDays * nS;
-  const v = root.value as Float64Array;
+  // 2. Compute, children first, into node buffers in the WebAssembly kernels'
+  // memory when it can hold them (kernels then work in place, no copies).
+  const buffers = residentBuffers(order, nS);
   let result: Float64Array;
-  if (root.scalar) result = new Float64Array(n).fill(v[0]);
-  else {
-    const off = (B - root.lo) * nS;
-    if (!root.shared && off === 0 && v.length === n && v.byteOffset === 0 && v.buffer.byteLength === n * 8) {
-      result = v;
-      root.pooled = false;
-    } else result = v.slice(off, off + n);
+  try {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k];
+      if (node.value || node.lo >= node.hi) continue;
+      const value = computeNode(node, data, opts.kernels, buffers);
+      if (opts.afterNode && !node.shared && node.expr.type !== 'feature') opts.afterNode(value, node.expr, { lo: node.lo, hi: node.hi });
+      if (cache && node.expr.type === 'op' && !node.scalar && !node.shared) {
+        // The cache keeps values across evaluations: a copy of a reserved buffer.
+        cache.set(data, node.key, node.lo, node.hi, node.resident ? value.slice() : value);
+        node.shared = true;
+      }
+    }
+
+    // 3. The root's rows [B, B + nDays), as an array the caller owns.
+    const n = data.nDays * nS;
+    const v = root.value as Float64Array;
+    if (root.scalar) result = new Float64Array(n).fill(v[0]);
+    else {
+      const off = (B - root.lo) * nS;
+      if (!root.shared && !root.resident && off === 0 && v.length === n && v.byteOffset === 0 && v.buffer.byteLength === n * 8) {
+        result = v;
+        root.pooled = false;
+      } else result = v.slice(off, off + n);
+    }
+  } finally {
+    if (buffers) endResident();
   }
   // 4. Intermediate buffers back to the pool (not cached ones: the cache keeps them).
   for (const node of order) if (node.pooled && !node.shared && node.value) release(node.value);
   return result;
+}
+
+/** Bump allocation of an evaluation's node buffers in the WebAssembly memory (see beginResident). */
+interface ResidentBuffers {
+  next: number;
+}
+
+/**
+ * Reserves WebAssembly memory for every operator node's buffer (an upper
+ * bound: nodes that turn out scalar or views reserve too) and for the kernels'
+ * copies and working memory (at most eight of the largest matrix, the pair
+ * kernels' need); undefined when that is not possible (too large, or an
+ * evaluation inside another's hook): buffers then come from the pool.
+ */
+function residentBuffers(order: readonly PlanNode[], nS: number): ResidentBuffers | undefined {
+  let nodeBytes = 0;
+  let maxRows = 0;
+  for (const node of order) {
+    if (node.lo >= node.hi) continue;
+    maxRows = Math.max(maxRows, node.hi - node.lo);
+    if (!node.value && node.expr.type === 'op') nodeBytes += Math.ceil(((node.hi - node.lo) * nS * 8) / 64) * 64;
+  }
+  if (nodeBytes === 0) return undefined;
+  return beginResident(nodeBytes, 8 * maxRows * nS * 8 + (1 << 20)) ? { next: 0 } : undefined;
 }
 
 /** The rows [lo, hi) of a computed child, or its scalar. */
@@ -271,12 +305,12 @@ function matrixOf(child: PlanNode, lo: number, hi: number, nS: number): Float64A
   return new Float64Array((hi - lo) * nS).fill((child.value as Float64Array)[0]);
 }
 
-function computeNode(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, OperatorKernel> | undefined): Float64Array {
-  compute(node, data, kernels);
+function computeNode(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, OperatorKernel> | undefined, buffers: ResidentBuffers | undefined): Float64Array {
+  compute(node, data, kernels, buffers);
   return node.value as Float64Array;
 }
 
-function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, OperatorKernel> | undefined): void {
+function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, OperatorKernel> | undefined, buffers: ResidentBuffers | undefined): void {
   const x = node.expr;
   const nS = data.nStocks;
   const nRows = node.hi - node.lo;
@@ -294,6 +328,18 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
   const k = kernels?.get(x.op.name) ?? x.op.kernel;
   if (k.kind !== x.op.kind) throw new Error(`kernel for ${x.op.name} must be ${x.op.kind}, got ${k.kind}`);
   const [cLo, cHi] = childRows(x, node.lo, node.hi);
+  /** The node's own buffer: reserved WebAssembly memory during a resident evaluation, else one from the pool. */
+  const own = (): Float64Array => {
+    const n = nRows * nS;
+    if (buffers) {
+      const v = residentView(buffers.next, n);
+      buffers.next += Math.ceil((n * 8) / 64) * 64;
+      node.resident = true;
+      return v;
+    }
+    node.pooled = true;
+    return acquire(n);
+  };
   switch (k.kind) {
     case 'unary': {
       const c = node.children[0];
@@ -304,8 +350,7 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         run(c.value as Float64Array, node.value, 1, 1);
         return;
       }
-      node.value = acquire(nRows * nS);
-      node.pooled = true;
+      node.value = own();
       run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS);
       return;
     }
@@ -317,8 +362,7 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         k.run(a.value as Float64Array, 0, b.value as Float64Array, 0, node.value, 1);
         return;
       }
-      node.value = acquire(nRows * nS);
-      node.pooled = true;
+      node.value = own();
       k.run(rowsOf(a, cLo, cHi, nS), a.scalar ? 0 : 1, rowsOf(b, cLo, cHi, nS), b.scalar ? 0 : 1, node.value, nRows * nS);
       return;
     }
@@ -330,15 +374,13 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         node.shared = true;
         return;
       }
-      node.value = acquire(nRows * nS);
-      node.pooled = true;
+      node.value = own();
       k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
       return;
     }
     case 'pairRolling': {
       const [a, b] = node.children;
-      node.value = acquire(nRows * nS);
-      node.pooled = true;
+      node.value = own();
       k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
       return;
     }

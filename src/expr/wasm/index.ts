@@ -12,9 +12,11 @@
  * addresses one linear memory and has no such cost: the same algorithms,
  * ported line for line, run 2-3x faster with the same bits, and SIMD adds more.
  *
- * Each call copies its inputs into the module's memory (a memcpy: ~0.1-0.3 ms
- * for 2.4 MB), runs the kernel on byte offsets and copies the result out. The
- * memory grows to the largest call and is reused.
+ * During an evaluation, node buffers live in the module's memory (see
+ * beginResident), so kernels read their inputs and write their outputs in
+ * place; other arrays (feature data, the caller's) are copied in and out (a
+ * memcpy: ~0.1-0.3 ms for 2.4 MB). The memory grows to the largest need and
+ * is reused.
  */
 import { readFileSync } from 'node:fs';
 import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from '../kernels/types.js';
@@ -41,15 +43,51 @@ const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as Ke
 
 /** The first 64 KiB hold the module's static data. */
 const BASE = 65536;
+const MAX_BYTES = 4 * 1024 ** 3;
+const align64 = (b: number): number => Math.ceil(b / 64) * 64;
+
+/**
+ * An evaluation's node buffers (beginResident .. endResident) live at
+ * [BASE, scratchBase); kernels' copies and working memory go above. While
+ * they live, the memory must not grow (growing detaches every view of it).
+ */
+let scratchBase = BASE;
+let resident = false;
+
+/**
+ * Reserves `nodeBytes` for an evaluation's node buffers and `scratchBytes`
+ * above them for its kernels, growing the memory once, now; returns false
+ * (nothing reserved) if an evaluation already holds the memory or it would
+ * exceed 4 GiB. Until endResident, views from residentView stay valid.
+ */
+export function beginResident(nodeBytes: number, scratchBytes: number): boolean {
+  const end = BASE + align64(nodeBytes) + scratchBytes;
+  if (resident || end > MAX_BYTES) return false;
+  const have = wasm.memory.buffer.byteLength;
+  if (end > have) wasm.memory.grow(Math.ceil((end - have) / 65536));
+  scratchBase = BASE + align64(nodeBytes);
+  resident = true;
+  return true;
+}
+
+/** A view of n doubles of the reserved node buffers, at byte `offset` from their start. */
+export function residentView(offset: number, n: number): Float64Array {
+  return new Float64Array(wasm.memory.buffer, BASE + offset, n);
+}
+
+export function endResident(): void {
+  resident = false;
+  scratchBase = BASE;
+}
 
 /**
  * Byte offsets of consecutive regions of the given sizes (64-byte aligned,
- * from BASE), with the memory grown to hold them; and a view of the memory
- * (a fresh one: growing detaches the old).
+ * from scratchBase), with the memory grown to hold them; and a view of the
+ * memory (a fresh one: growing detaches the old).
  */
 function regions(bytes: readonly number[]): { at: number[]; heap: Float64Array } {
   const at: number[] = [];
-  let p = BASE;
+  let p = scratchBase;
   for (const b of bytes) {
     at.push(p);
     p += Math.ceil(b / 64) * 64;
@@ -57,7 +95,8 @@ function regions(bytes: readonly number[]): { at: number[]; heap: Float64Array }
   const have = wasm.memory.buffer.byteLength;
   if (p > have) {
     // wasm32 addresses 4 GiB: three matrices of that size are ~180 million cells each.
-    if (p > 4 * 1024 ** 3) throw new Error(`a kernel needs ${(p / 1024 ** 3).toFixed(1)} GiB of WebAssembly memory (limit 4 GiB): evaluate fewer days or stocks at a time`);
+    if (p > MAX_BYTES) throw new Error(`a kernel needs ${(p / 1024 ** 3).toFixed(1)} GiB of WebAssembly memory (limit 4 GiB): evaluate fewer days or stocks at a time`);
+    if (resident) throw new Error(`internal: a kernel needs ${p - scratchBase} bytes of scratch, more than the evaluation reserved`);
     wasm.memory.grow(Math.ceil((p - have) / 65536));
   }
   return { at, heap: new Float64Array(wasm.memory.buffer) };
@@ -72,6 +111,36 @@ function get(heap: Float64Array, p: number, out: Float64Array, n: number): void 
   out.set(heap.subarray(p / 8, p / 8 + n));
 }
 
+/**
+ * One kernel call's memory: inputs and the output that already live in the
+ * module's memory (an evaluation's node buffers) are used in place, the others
+ * get a region (inputs copied in); then `extra` regions of working memory.
+ * `done()` copies the output out when it had to get a region.
+ */
+function frame(inputs: readonly (readonly [Float64Array, number])[], out: readonly [Float64Array, number], extra: readonly number[]): { in: number[]; out: number; extra: number[]; heap: Float64Array; done(): void } {
+  const mem = wasm.memory.buffer;
+  const inPlace = inputs.map(([m]) => m.buffer === mem);
+  const outPlace = out[0].buffer === mem;
+  const inOffsets = inputs.map(([m]) => m.byteOffset);
+  const outOffset = out[0].byteOffset;
+  const { at, heap } = regions([...inputs.map(([, n], i) => (inPlace[i] ? 0 : n * 8)), outPlace ? 0 : out[1] * 8, ...extra]);
+  const pIn = inputs.map(([m, n], i) => {
+    if (inPlace[i]) return inOffsets[i];
+    put(heap, at[i], m, n);
+    return at[i];
+  });
+  const pOut = outPlace ? outOffset : at[inputs.length];
+  return {
+    in: pIn,
+    out: pOut,
+    extra: at.slice(inputs.length + 1),
+    heap,
+    done: () => {
+      if (!outPlace) get(heap, pOut, out[0], out[1]);
+    },
+  };
+}
+
 /** Ops of assembly/elementwise.ts `unary`. */
 export const enum Unary {
   Abs,
@@ -81,10 +150,9 @@ export const enum Unary {
 export function wasmUnary(op: Unary): UnaryKernel {
   return (src, out, nRows, nS) => {
     const n = nRows * nS;
-    const { at, heap } = regions([n * 8, n * 8]);
-    put(heap, at[0], src, n);
-    wasm.unary(op, at[0], at[1], n);
-    get(heap, at[1], out, n);
+    const f = frame([[src, n]], [out, n], []);
+    wasm.unary(op, f.in[0], f.out, n);
+    f.done();
   };
 }
 
@@ -100,13 +168,16 @@ export const enum Binary {
 /** A binary kernel; a stride of 0 broadcasts that side's one value. */
 export function wasmBinary(op: Binary): BinaryKernel {
   return (a, sa, b, sb, out, n) => {
-    const na = sa === 0 ? 1 : n;
-    const nb = sb === 0 ? 1 : n;
-    const { at, heap } = regions([na * 8, nb * 8, n * 8]);
-    put(heap, at[0], a, na);
-    put(heap, at[1], b, nb);
-    wasm.binary(op, at[0], sa === 0 ? 1 : 0, at[1], sb === 0 ? 1 : 0, at[2], n);
-    get(heap, at[2], out, n);
+    const f = frame(
+      [
+        [a, sa === 0 ? 1 : n],
+        [b, sb === 0 ? 1 : n],
+      ],
+      [out, n],
+      [],
+    );
+    wasm.binary(op, f.in[0], sa === 0 ? 1 : 0, f.in[1], sb === 0 ? 1 : 0, f.out, n);
+    f.done();
   };
 }
 
@@ -142,20 +213,18 @@ export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number,
 /** Rank (cross-sectional): src and out [nRows][nS]. */
 export const wasmRank: UnaryKernel = (src, out, nRows, nS) => {
   const n = nRows * nS;
-  const { at, heap } = regions([n * 8, n * 8, nS * 8 + 2 * nS * 4 + sortScratchBytes(nS)]);
-  put(heap, at[0], src, n);
-  wasm.rankRows(at[0], at[1], nRows, nS, at[2]);
-  get(heap, at[1], out, n);
+  const f = frame([[src, n]], [out, n], [nS * 8 + 2 * nS * 4 + sortScratchBytes(nS)]);
+  wasm.rankRows(f.in[0], f.out, nRows, nS, f.extra[0]);
+  f.done();
 };
 
 /** A rolling kernel: src [nOut + w - 1][nS] -> out [nOut][nS], with `scratch` bytes of working memory. */
 function rolling(scratch: (nSrc: number, nS: number, w: number) => number, run: (pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number) => void): RollingKernel {
   return (src, out, nOut, nS, w, row0 = 0) => {
     const nSrc = nOut + w - 1;
-    const { at, heap } = regions([nSrc * nS * 8, nOut * nS * 8, scratch(nSrc, nS, w)]);
-    put(heap, at[0], src, nSrc * nS);
-    run(at[0], at[1], nOut, nS, w, row0, at[2]);
-    get(heap, at[1], out, nOut * nS);
+    const f = frame([[src, nSrc * nS]], [out, nOut * nS], [scratch(nSrc, nS, w)]);
+    run(f.in[0], f.out, nOut, nS, w, row0, f.extra[0]);
+    f.done();
   };
 }
 
@@ -225,22 +294,25 @@ export function averageWeights(kind: 'wma' | 'ema', w: number): Float64Array {
 export function wasmWeighted(kind: 'wma' | 'ema'): RollingKernel {
   return (src, out, nOut, nS, w, row0 = 0) => {
     const nSrc = nOut + w - 1;
-    const { at, heap } = regions([nSrc * nS * 8, nOut * nS * 8, w * 8, 2 * w * nS * 8 + 2 * nS * 8 + (w + 1) * 8 + nS * 4]);
-    put(heap, at[0], src, nSrc * nS);
-    heap.set(averageWeights(kind, w), at[2] / 8);
-    wasm.weightedAverage(kind === 'ema' ? 1 : 0, at[0], at[1], nOut, nS, w, row0, at[2], at[3]);
-    get(heap, at[1], out, nOut * nS);
+    const f = frame([[src, nSrc * nS]], [out, nOut * nS], [w * 8, 2 * w * nS * 8 + 2 * nS * 8 + (w + 1) * 8 + nS * 4]);
+    f.heap.set(averageWeights(kind, w), f.extra[0] / 8);
+    wasm.weightedAverage(kind === 'ema' ? 1 : 0, f.in[0], f.out, nOut, nS, w, row0, f.extra[0], f.extra[1]);
+    f.done();
   };
 }
 
 export function wasmPair(kind: 'cov' | 'corr'): PairRollingKernel {
   return (a, b, out, nOut, nS, w, row0 = 0) => {
-    const nSrc = nOut + w - 1;
-    const n = nSrc * nS;
-    const { at, heap } = regions([n * 8, n * 8, nOut * nS * 8, 5 * w * nS * 8 + 7 * nS * 8 + 2 * nS * 4]);
-    put(heap, at[0], a, n);
-    put(heap, at[1], b, n);
-    wasm.pairMoments(kind === 'corr' ? 1 : 0, at[0], at[1], at[2], nOut, nS, w, row0, at[3]);
-    get(heap, at[2], out, nOut * nS);
+    const n = (nOut + w - 1) * nS;
+    const f = frame(
+      [
+        [a, n],
+        [b, n],
+      ],
+      [out, nOut * nS],
+      [5 * w * nS * 8 + 7 * nS * 8 + 2 * nS * 4],
+    );
+    wasm.pairMoments(kind === 'corr' ? 1 : 0, f.in[0], f.in[1], f.out, nOut, nS, w, row0, f.extra[0]);
+    f.done();
   };
 }
