@@ -19,7 +19,7 @@ import { FEATURES, type StockData } from '../data/types.js';
 import { featureIndex, windowOf, type Expr, type OpExpr } from './ast.js';
 import { rowsBack, type OperatorKernel } from './kernels/types.js';
 import { parseExpr, printExpr } from './text.js';
-import { beginResident, endResident, residentView } from './wasm/index.js';
+import { beginResident, endResident, memoryView, residentFeatures, residentView } from './wasm/index.js';
 
 /** The expression needs days outside the loaded padding (the miner gives it reward 0). */
 export class OutOfRangeError extends Error {
@@ -234,7 +234,7 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
 
   // 2. Compute, children first, into node buffers in the WebAssembly kernels'
   // memory when it can hold them (kernels then work in place, no copies).
-  const buffers = residentBuffers(order, nS);
+  const buffers = residentBuffers(order, data);
   let result: Float64Array;
   try {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -268,9 +268,10 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
   return result;
 }
 
-/** Bump allocation of an evaluation's node buffers in the WebAssembly memory (see beginResident). */
+/** Bump allocation of an evaluation's node buffers in the WebAssembly memory (see beginResident), and the resident features' byte offsets. */
 interface ResidentBuffers {
   next: number;
+  features: readonly number[] | undefined;
 }
 
 /**
@@ -280,16 +281,21 @@ interface ResidentBuffers {
  * kernels' need); undefined when that is not possible (too large, or an
  * evaluation inside another's hook): buffers then come from the pool.
  */
-function residentBuffers(order: readonly PlanNode[], nS: number): ResidentBuffers | undefined {
+function residentBuffers(order: readonly PlanNode[], data: StockData): ResidentBuffers | undefined {
+  const nS = data.nStocks;
   let nodeBytes = 0;
   let maxRows = 0;
+  let usesFeatures = false;
   for (const node of order) {
     if (node.lo >= node.hi) continue;
     maxRows = Math.max(maxRows, node.hi - node.lo);
     if (!node.value && node.expr.type === 'op') nodeBytes += Math.ceil(((node.hi - node.lo) * nS * 8) / 64) * 64;
+    if (node.expr.type === 'feature') usesFeatures = true;
   }
   if (nodeBytes === 0) return undefined;
-  return beginResident(nodeBytes, 8 * maxRows * nS * 8 + (1 << 20)) ? { next: 0 } : undefined;
+  // The data's features stay in the memory across evaluations (copied when the data changes).
+  const features = usesFeatures ? residentFeatures(data, FEATURES.map((_, f) => featureRows(data, f))) : undefined;
+  return beginResident(nodeBytes, 8 * maxRows * nS * 8 + (1 << 20)) ? { next: 0, features } : undefined;
 }
 
 /** The rows [lo, hi) of a computed child, or its scalar. */
@@ -315,7 +321,9 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
   const nS = data.nStocks;
   const nRows = node.hi - node.lo;
   if (x.type === 'feature') {
-    node.value = featureRows(data, featureIndex(x.feature)).subarray(node.lo * nS, node.hi * nS);
+    const f = featureIndex(x.feature);
+    const at = buffers?.features?.[f];
+    node.value = at === undefined ? featureRows(data, f).subarray(node.lo * nS, node.hi * nS) : memoryView(at + node.lo * nS * 8, (node.hi - node.lo) * nS);
     node.shared = true;
     return;
   }

@@ -47,12 +47,53 @@ const MAX_BYTES = 4 * 1024 ** 3;
 const align64 = (b: number): number => Math.ceil(b / 64) * 64;
 
 /**
- * An evaluation's node buffers (beginResident .. endResident) live at
- * [BASE, scratchBase); kernels' copies and working memory go above. While
- * they live, the memory must not grow (growing detaches every view of it).
+ * Memory layout above BASE: the feature data of the StockData last evaluated
+ * ([BASE, featureEnd), kept across evaluations), then an evaluation's node
+ * buffers (beginResident .. endResident: [featureEnd, scratchBase)), then the
+ * kernels' copies and working memory. While node buffers live, the memory
+ * must not grow (growing detaches every view of it).
  */
+let featureEnd = BASE;
 let scratchBase = BASE;
 let resident = false;
+/** Which data's features are resident (ids, so no StockData is kept alive). */
+const ownerIds = new WeakMap<object, number>();
+let nextOwnerId = 1;
+let featureOwner = 0;
+let featureOffsets: number[] = [];
+
+/**
+ * Keeps `columns` (the feature data of `owner`, one array per feature) in the
+ * memory across evaluations, copied when the owner changes; returns each
+ * column's byte offset. Call before beginResident; views of them are valid
+ * while an evaluation holds the memory.
+ */
+export function residentFeatures(owner: object, columns: readonly Float64Array[]): readonly number[] | undefined {
+  if (resident) return undefined;
+  let id = ownerIds.get(owner);
+  if (id === undefined) ownerIds.set(owner, (id = nextOwnerId++));
+  if (id === featureOwner) return featureOffsets;
+  let end = BASE;
+  const offsets = columns.map((c) => {
+    const at = end;
+    end += align64(c.length * 8);
+    return at;
+  });
+  if (end > MAX_BYTES / 2) return undefined;
+  const have = wasm.memory.buffer.byteLength;
+  if (end > have) wasm.memory.grow(Math.ceil((end - have) / 65536));
+  const heap = new Float64Array(wasm.memory.buffer);
+  columns.forEach((c, k) => heap.set(c, offsets[k] / 8));
+  featureOwner = id;
+  featureOffsets = offsets;
+  featureEnd = scratchBase = end;
+  return offsets;
+}
+
+/** A view of n doubles at byte offset p of the memory (resident features during an evaluation). */
+export function memoryView(p: number, n: number): Float64Array {
+  return new Float64Array(wasm.memory.buffer, p, n);
+}
 
 /**
  * Reserves `nodeBytes` for an evaluation's node buffers and `scratchBytes`
@@ -61,23 +102,23 @@ let resident = false;
  * exceed 4 GiB. Until endResident, views from residentView stay valid.
  */
 export function beginResident(nodeBytes: number, scratchBytes: number): boolean {
-  const end = BASE + align64(nodeBytes) + scratchBytes;
+  const end = featureEnd + align64(nodeBytes) + scratchBytes;
   if (resident || end > MAX_BYTES) return false;
   const have = wasm.memory.buffer.byteLength;
   if (end > have) wasm.memory.grow(Math.ceil((end - have) / 65536));
-  scratchBase = BASE + align64(nodeBytes);
+  scratchBase = featureEnd + align64(nodeBytes);
   resident = true;
   return true;
 }
 
 /** A view of n doubles of the reserved node buffers, at byte `offset` from their start. */
 export function residentView(offset: number, n: number): Float64Array {
-  return new Float64Array(wasm.memory.buffer, BASE + offset, n);
+  return new Float64Array(wasm.memory.buffer, featureEnd + offset, n);
 }
 
 export function endResident(): void {
   resident = false;
-  scratchBase = BASE;
+  scratchBase = featureEnd;
 }
 
 /**
