@@ -8,6 +8,9 @@
  * leaf needing rows outside the padding is an OutOfRangeError (the reference
  * checks its leaves the same way). Ref is a view of its operand (no copy);
  * features are views of a per-StockData [feature][row][stock] copy.
+ * Node buffers and that copy live in the WebAssembly kernels' memory during
+ * an evaluation (see src/expr/wasm), so most kernels work in place; the
+ * result is copied into an array the caller owns.
  * An optional ExprCache keeps computed nodes across evaluations, bounded by bytes.
  *
  * Determinism: the same expression on the same data gives the same bits, and a
