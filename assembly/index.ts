@@ -10,10 +10,12 @@
  * bundled data), then given a SIMD path (two stocks per f64x2 step) whose
  * lanes do the scalar operations in the scalar order, so the bits stay the
  * same. Matrices are row-major [rows][nS] f64; `p*` arguments are byte offsets.
+ * A kernel taking working memory (pScratch) exports, next to it, the number of
+ * bytes it needs (`<kernel>Scratch`), so its layout is stated in one place.
  */
 
-export { rankRows, sortPositions, dailyRankIC } from './sort';
-export { tsRank, extremes, tsMed } from './rolling';
-export { sumFamily, centralFamily, weightedAverage, pairMoments } from './windowSums';
+export { rankRows, rankRowsScratch, sortPositions, sortPositionsScratch, dailyRankIC, dailyRankICScratch } from './sort';
+export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rolling';
+export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
 export { unary, binary } from './elementwise';
 export { dayDots, dayDots2 } from './pool';

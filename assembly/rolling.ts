@@ -57,8 +57,11 @@ const EXT_LAST_MINUS_MIN = 4;
  * van Herk / Gil-Werman block extrema: suffix extrema h within blocks of w rows
  * (aligned at row 0), then prefix extrema g as one running row; a window's
  * max is max(h[first], g[last]). f64.max / f64.min propagate NaN as Math.max does.
- * Scratch: hMax, hMin (nSrc * nS each), gMax, gMin (nS each).
+ * Scratch: extremesScratch bytes: hMax, hMin (nSrc * nS f64 each), gMax, gMin (nS f64 each).
  */
+export function extremesScratch(nSrc: f64, nS: f64): f64 {
+  return (2 * nSrc * nS + 2 * nS) * 8;
+}
 export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const wantMax = mode != EXT_MIN && mode != EXT_LAST_MINUS_MIN;
   const wantMin = mode != EXT_MAX && mode != EXT_LAST_MINUS_MAX;
@@ -171,8 +174,11 @@ function toRows(cols: usize, out: usize, nOut: i32, nS: i32, nSrc: i32): void {
  * its index in the sorted array, so the leaving value (same slot as the
  * arriving one) is found without a search; the arriving value takes its place
  * and moves to its rank (an insertion step: w/3 moves on average).
- * Scratch: cols, colOut (nSrc * nS f64 each), val (w f64), slotOf, pos (w i32 each).
+ * Scratch: tsMedScratch bytes: cols, colOut (nSrc * nS f64 each), val (w f64), slotOf, pos (w i32 each).
  */
+export function tsMedScratch(nSrc: f64, w: f64, nS: f64): f64 {
+  return (2 * nSrc * nS + w) * 8 + 2 * w * 4;
+}
 export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const cols = pScratch;

@@ -13,9 +13,12 @@ import { fillI, ld, ldi, st, sti } from './memory';
  * bits per pass, skipping passes where every key has the same byte; then
  * runs of equal high words put in exact value order by insertion (stable).
  * Branch-free passes instead of ~n log n unpredictable comparisons.
- * Scratch: keysA, keysB, posB (n i32 each), count (1024 i32); the sorted
- * positions end in pPos (n i32).
+ * Scratch: sortPositionsScratch bytes: keysA, keysB, posB (n i32 each), count
+ * (1024 i32); the sorted positions end in pPos (n i32).
  */
+export function sortPositionsScratch(n: f64): f64 {
+  return (3 * n + 1024) * 4;
+}
 export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize): void {
   const kA = pScratch;
   const kB = kA + ((<usize>n) << 2);
@@ -80,8 +83,11 @@ export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize
 /**
  * Cross-sectional rank per row: non-NaN values ascending, ties in stock order,
  * value = position / n; NaN stays NaN.
- * Scratch: vals (nS f64), stock, sorted (nS i32 each), then sortPositions' scratch.
+ * Scratch: rankRowsScratch bytes: vals (nS f64), stock, sorted (nS i32 each), then sortPositions' scratch.
  */
+export function rankRowsScratch(nS: f64): f64 {
+  return nS * 8 + 2 * nS * 4 + sortPositionsScratch(nS);
+}
 export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch: usize): void {
   const vals = pScratch;
   const stock = vals + ((<usize>nS) << 3);
@@ -122,12 +128,15 @@ function averageRanks(pVals: usize, n: i32, pRanks: usize, pPos: usize, pSortScr
 
 /**
  * Daily Spearman (src/metrics dailyRankIC): per day, the Pearson correlation
- * (population moments, the reference's std guard of 1e-3) of the average
- * ranks of a and b over the cells where neither is NaN; NaN for a day
- * without such a cell.
- * Scratch: va, vb, ra, rb (nS f64 each), pos (nS i32), then sortPositions' scratch.
+ * of the average ranks of a and b over the cells where neither is NaN
+ * (population moments; a std below `guard`, the reference's 1e-3, makes the
+ * denominator 1); NaN for a day without such a cell.
+ * Scratch: dailyRankICScratch bytes: va, vb, ra, rb (nS f64 each), pos (nS i32), then sortPositions' scratch.
  */
-export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i32, pScratch: usize): void {
+export function dailyRankICScratch(nS: f64): f64 {
+  return 4 * nS * 8 + nS * 4 + sortPositionsScratch(nS);
+}
+export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
   const va = pScratch;
   const vb = va + ((<usize>nS) << 3);
   const ra = vb + ((<usize>nS) << 3);
@@ -174,6 +183,6 @@ export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i
     const cov = sxy / fn - mx * my;
     const stdX = Math.sqrt(vx / fn);
     const stdY = Math.sqrt(vy / fn);
-    st(pOut, d, cov / (stdX < 1e-3 || stdY < 1e-3 ? 1 : stdX * stdY));
+    st(pOut, d, cov / (stdX < guard || stdY < guard ? 1 : stdX * stdY));
   }
 }

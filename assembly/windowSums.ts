@@ -154,8 +154,11 @@ function sumCell(mode: i32, S: f64, x: f64, runStart: f64, lastBig: f64, pSrc: u
  * lastBig = the last row holding a NaN, an infinity or a value beyond
  * SHIFT_MAX (plain sums of such windows must add in window order:
  * 1e120 + 6 - 1e120 = 0, not 6).
- * Scratch: Q (w * nS f64), P, runStart, lastBig (nS f64 each).
+ * Scratch: sumFamilyScratch bytes: Q (w * nS f64), P, runStart, lastBig (nS f64 each).
  */
+export function sumFamilyScratch(nS: f64, w: f64): f64 {
+  return (w * nS + 3 * nS) * 8;
+}
 export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
@@ -284,8 +287,11 @@ function centralCell(mode: i32, S1: f64, S2: f64, S3: f64, S4: f64, K: f64, x: f
  * window-sum notes above). Two stocks per SIMD lane pair; a pair where either
  * cell needs more than the sums (NaN, huge or tiny values, lost digits, a
  * constant window) and an odd last stock go through centralCell.
- * Scratch: Q1..Q4 (w * nS f64 each), P (4 * nS f64), K (nS f64), constRow (nS i32).
+ * Scratch: centralFamilyScratch bytes: Q1..Q4 (w * nS f64 each), P (4 * nS f64), K (nS f64), constRow (nS i32).
  */
+export function centralFamilyScratch(nS: f64, w: f64): f64 {
+  return (4 * w * nS + 5 * nS) * 8 + nS * 4;
+}
 export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const order4 = mode == M_SKEW || mode == M_KURT;
   const nSrc = nOut + w - 1;
@@ -429,10 +435,13 @@ export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS
 
 /**
  * TsWMA (ema = 0) / TsEMA (ema = 1) from positive-weight block sums (windowSums.ts weightedAverage).
- * pWeights: the w normalised weights, oldest first (for the plain fallback).
- * Scratch: QT, QS (w * nS f64 each), P (2 * nS f64), powA (w + 1 f64), lastBig (nS i32).
+ * Scratch: weightedAverageScratch bytes: QT, QS (w * nS f64 each), P (2 * nS f64), powA (w + 1 f64),
+ * the w normalised weights (f64, for the plain fallback), lastBig (nS i32).
  */
-export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pWeights: usize, pScratch: usize): void {
+export function weightedAverageScratch(nS: f64, w: f64): f64 {
+  return (2 * w * nS + 2 * nS + 2 * w + 1) * 8 + nS * 4;
+}
+export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const a = 1 - 2 / (1 + <f64>w);
   const qBytes = (<usize>(w * nS)) << 3;
@@ -440,12 +449,14 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
   const QS = QT + qBytes;
   const P = QS + qBytes;
   const powA = P + ((<usize>(2 * nS)) << 3);
-  const lastBig = powA + ((<usize>(w + 1)) << 3);
+  const wt = powA + ((<usize>(w + 1)) << 3);
+  const lastBig = wt + ((<usize>w) << 3);
   st(powA, 0, 1);
   for (let k = 1; k <= w; k++) st(powA, k, ld(powA, k - 1) * a);
   let norm: f64 = 0;
   for (let k = 0; k < w; k++) norm += ema ? ld(powA, w - k) : <f64>k;
   const invNorm = 1 / norm;
+  for (let k = 0; k < w; k++) st(wt, k, (ema ? ld(powA, w - k) : <f64>k) / norm);
   fillI(lastBig, nS, -1);
   const b1 = firstBlock(row0, w);
   for (let t = 0; t < min(b1, nSrc); t++) for (let s = 0; s < nS; s++) if (isBig(ld(pSrc, t * nS + s))) sti(lastBig, s, t);
@@ -498,7 +509,7 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
         }
         if (ldi(lastBig, s) >= f && v == v) {
           let r: f64 = 0;
-          for (let j = 0; j < w; j++) r += ld(pWeights, j) * ld(pSrc, o + s + j * nS);
+          for (let j = 0; j < w; j++) r += ld(wt, j) * ld(pSrc, o + s + j * nS);
           v = r;
         }
         st(pOut, o + s, v);
@@ -556,8 +567,12 @@ function pairCell(corr: bool, Sa: f64, Sb: f64, Saa: f64, Sbb: f64, Sab: f64, pA
  * TsCov (corr = 0) / TsCorr (corr = 1): block sums of a - Ka, b - Kb, their
  * squares and their product; two stocks per SIMD lane pair, pairCell for the
  * rest (as centralFamily).
- * Scratch: Qa, Qb, Qaa, Qbb, Qab (w * nS f64 each), P (5 * nS f64), Ka, Kb (nS f64), constRowA, constRowB (nS i32).
+ * Scratch: pairMomentsScratch bytes: Qa, Qb, Qaa, Qbb, Qab (w * nS f64 each), P (5 * nS f64), Ka, Kb (nS f64),
+ * constRowA, constRowB (nS i32).
  */
+export function pairMomentsScratch(nS: f64, w: f64): f64 {
+  return (5 * w * nS + 7 * nS) * 8 + 2 * nS * 4;
+}
 export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const corr = corrFlag != 0;
   const nSrc = nOut + w - 1;

@@ -75,24 +75,14 @@ function dayIC(sumXY: number, nStocks: number, a: NormalizedAlpha, b: Normalized
 }
 
 /**
- * Mean over days of the daily Pearson correlation of two normalized alphas
- * (SPEC §3: divisor n, a std below 1e-3 makes the denominator 1). Equals
- * `meanNanAsZero(dailyIC(a.values, b.values))` to rounding; symmetric in a, b.
+ * Per day, the sum of x * y over the day's cells, with two accumulators (even
+ * and odd cells of the day). In a pool's arena the WebAssembly kernel adds in
+ * the same order (its two SIMD lanes), so both give the same bits.
  */
-export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
-  const x = a.values;
-  const y = b.values;
-  let total = 0;
+function daySums(x: Float64Array, y: Float64Array, nDays: number, nStocks: number): Float64Array {
   const arena = sharedArena(x, y);
-  if (arena) {
-    // The same day sums, by the WebAssembly kernel.
-    const sums = arena.dayDots(x, y);
-    for (let d = 0; d < nDays; d++) {
-      const ic = dayIC(sums[d], nStocks, a, b, d);
-      if (ic === ic) total += ic;
-    }
-    return total / nDays;
-  }
+  if (arena) return arena.dayDots(x, y);
+  const out = new Float64Array(nDays);
   for (let d = 0; d < nDays; d++) {
     const o = d * nStocks;
     const end = o + nStocks;
@@ -105,58 +95,37 @@ export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: numbe
       s1 += x[i + 1] * y[i + 1];
     }
     if (i < end) s0 += x[i] * y[i];
-    const ic = dayIC(s0 + s1, nStocks, a, b, d);
+    out[d] = s0 + s1;
+  }
+  return out;
+}
+
+/** Mean over days of the daily ICs from the day sums of a * b (a NaN day counts as 0). */
+function meanOfDayICs(sums: Float64Array, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
+  let total = 0;
+  for (let d = 0; d < nDays; d++) {
+    const ic = dayIC(sums[d], nStocks, a, b, d);
     if (ic === ic) total += ic;
   }
   return total / nDays;
 }
 
 /**
- * meanDailyIC(c, a) and meanDailyIC(c, b) in one pass over c (the candidate is
- * read once for two members); each equals the single version exactly.
+ * Mean over days of the daily Pearson correlation of two normalized alphas
+ * (SPEC §3: divisor n, a std below 1e-3 makes the denominator 1). Equals
+ * `meanNanAsZero(dailyIC(a.values, b.values))` to rounding; symmetric in a, b.
+ */
+export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
+  return meanOfDayICs(daySums(a.values, b.values, nDays, nStocks), a, b, nDays, nStocks);
+}
+
+/**
+ * meanDailyIC(c, a) and meanDailyIC(c, b); in a pool's arena in one pass over
+ * c (the candidate is read once for two members). Each equals the single version exactly.
  */
 export function meanDailyICPair(c: NormalizedAlpha, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): [number, number] {
-  const x = c.values;
-  const y = a.values;
-  const z = b.values;
-  let totalA = 0;
-  let totalB = 0;
-  const arena = sharedArena(x, y, z);
-  if (arena) {
-    // The same day sums, by the WebAssembly kernel.
-    const [sumsA, sumsB] = arena.dayDots2(x, y, z);
-    for (let d = 0; d < nDays; d++) {
-      const icA = dayIC(sumsA[d], nStocks, c, a, d);
-      const icB = dayIC(sumsB[d], nStocks, c, b, d);
-      if (icA === icA) totalA += icA;
-      if (icB === icB) totalB += icB;
-    }
-    return [totalA / nDays, totalB / nDays];
-  }
-  for (let d = 0; d < nDays; d++) {
-    const o = d * nStocks;
-    const end = o + nStocks;
-    let a0 = 0;
-    let a1 = 0;
-    let b0 = 0;
-    let b1 = 0;
-    let i = o;
-    for (; i + 1 < end; i += 2) {
-      const x0 = x[i];
-      const x1 = x[i + 1];
-      a0 += x0 * y[i];
-      a1 += x1 * y[i + 1];
-      b0 += x0 * z[i];
-      b1 += x1 * z[i + 1];
-    }
-    if (i < end) {
-      a0 += x[i] * y[i];
-      b0 += x[i] * z[i];
-    }
-    const icA = dayIC(a0 + a1, nStocks, c, a, d);
-    const icB = dayIC(b0 + b1, nStocks, c, b, d);
-    if (icA === icA) totalA += icA;
-    if (icB === icB) totalB += icB;
-  }
-  return [totalA / nDays, totalB / nDays];
+  const arena = sharedArena(c.values, a.values, b.values);
+  if (!arena) return [meanDailyIC(c, a, nDays, nStocks), meanDailyIC(c, b, nDays, nStocks)];
+  const [sumsA, sumsB] = arena.dayDots2(c.values, a.values, b.values);
+  return [meanOfDayICs(sumsA, c, a, nDays, nStocks), meanOfDayICs(sumsB, c, b, nDays, nStocks)];
 }

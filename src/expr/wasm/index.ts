@@ -25,16 +25,26 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   rankRows(pSrc: number, pOut: number, nRows: number, nS: number, pScratch: number): void;
   sortPositions(pVals: number, n: number, pPos: number, pScratch: number): void;
-  dailyRankIC(pA: number, pB: number, pOut: number, nDays: number, nS: number, pScratch: number): void;
+  dailyRankIC(pA: number, pB: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   tsRank(pSrc: number, pOut: number, nOut: number, nS: number, w: number): void;
   tsMed(pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
   extremes(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
   sumFamily(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   centralFamily(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
-  weightedAverage(ema: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pWeights: number, pScratch: number): void;
+  weightedAverage(ema: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   pairMoments(corr: number, pA: number, pB: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   unary(op: number, pSrc: number, pOut: number, n: number): void;
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
+  // Bytes of working memory each kernel needs (stated next to the kernel's layout).
+  rankRowsScratch(nS: number): number;
+  sortPositionsScratch(n: number): number;
+  dailyRankICScratch(nS: number): number;
+  extremesScratch(nSrc: number, nS: number): number;
+  tsMedScratch(nSrc: number, w: number, nS: number): number;
+  sumFamilyScratch(nS: number, w: number): number;
+  centralFamilyScratch(nS: number, w: number): number;
+  weightedAverageScratch(nS: number, w: number): number;
+  pairMomentsScratch(nS: number, w: number): number;
 }
 
 /** The compiled module: one instance here; src/pool/arena.ts makes others, each with its own memory. */
@@ -131,7 +141,7 @@ function regions(bytes: readonly number[]): { at: number[]; heap: Float64Array }
   let p = scratchBase;
   for (const b of bytes) {
     at.push(p);
-    p += Math.ceil(b / 64) * 64;
+    p += align64(b);
   }
   const have = wasm.memory.buffer.byteLength;
   if (p > have) {
@@ -158,7 +168,7 @@ function get(heap: Float64Array, p: number, out: Float64Array, n: number): void 
  * get a region (inputs copied in); then `extra` regions of working memory.
  * `done()` copies the output out when it had to get a region.
  */
-function frame(inputs: readonly (readonly [Float64Array, number])[], out: readonly [Float64Array, number], extra: readonly number[]): { in: number[]; out: number; extra: number[]; heap: Float64Array; done(): void } {
+function frame(inputs: readonly (readonly [Float64Array, number])[], out: readonly [Float64Array, number], extra: readonly number[]): { in: number[]; out: number; extra: number[]; done(): void } {
   const mem = wasm.memory.buffer;
   const inPlace = inputs.map(([m]) => m.buffer === mem);
   const outPlace = out[0].buffer === mem;
@@ -175,7 +185,6 @@ function frame(inputs: readonly (readonly [Float64Array, number])[], out: readon
     in: pIn,
     out: pOut,
     extra: at.slice(inputs.length + 1),
-    heap,
     done: () => {
       if (!outPlace) get(heap, pOut, out[0], out[1]);
     },
@@ -222,39 +231,35 @@ export function wasmBinary(op: Binary): BinaryKernel {
   };
 }
 
-/** Working memory of assembly/sort.ts `sortPositions` for n values. */
-function sortScratchBytes(n: number): number {
-  return 3 * n * 4 + 1024 * 4;
-}
-
 /**
  * Stable ascending order of n doubles (no NaN; -0 equals +0), by the module's
  * radix sort: `positions[k]` = the index in `vals` of the k-th smallest.
  */
 export function sortPositions(vals: Float64Array, n: number, positions: Int32Array): void {
-  const { at, heap } = regions([n * 8, n * 4, sortScratchBytes(n)]);
+  const { at, heap } = regions([n * 8, n * 4, wasm.sortPositionsScratch(n)]);
   put(heap, at[0], vals, n);
   wasm.sortPositions(at[0], n, at[1], at[2]);
   positions.set(new Int32Array(wasm.memory.buffer, at[1], n));
 }
 
 /**
- * Daily Spearman of two [nDays][nS] matrices: per day, the guarded Pearson of
- * the average ranks over the cells where neither is NaN (NaN for a day with none).
+ * Daily Spearman of two [nDays][nS] matrices: per day, the Pearson of the
+ * average ranks over the cells where neither is NaN (a std below `guard` makes
+ * the denominator 1; NaN for a day with no such cell).
  */
-export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number): Float64Array {
+export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number, guard: number): Float64Array {
   const n = nDays * nS;
-  const { at, heap } = regions([n * 8, n * 8, nDays * 8, 4 * nS * 8 + nS * 4 + sortScratchBytes(nS)]);
+  const { at, heap } = regions([n * 8, n * 8, nDays * 8, wasm.dailyRankICScratch(nS)]);
   put(heap, at[0], a, n);
   put(heap, at[1], b, n);
-  wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, at[3]);
+  wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, guard, at[3]);
   return heap.slice(at[2] / 8, at[2] / 8 + nDays);
 }
 
 /** Rank (cross-sectional): src and out [nRows][nS]. */
 export const wasmRank: UnaryKernel = (src, out, nRows, nS) => {
   const n = nRows * nS;
-  const f = frame([[src, n]], [out, n], [nS * 8 + 2 * nS * 4 + sortScratchBytes(nS)]);
+  const f = frame([[src, n]], [out, n], [wasm.rankRowsScratch(nS)]);
   wasm.rankRows(f.in[0], f.out, nRows, nS, f.extra[0]);
   f.done();
 };
@@ -270,12 +275,12 @@ function rolling(scratch: (nSrc: number, nS: number, w: number) => number, run: 
 }
 
 export const wasmTsRank: RollingKernel = rolling(
-  () => 0,
+  () => 0, // none
   (pSrc, pOut, nOut, nS, w) => wasm.tsRank(pSrc, pOut, nOut, nS, w),
 );
 
 export const wasmTsMed: RollingKernel = rolling(
-  (nSrc, nS, w) => 2 * nSrc * nS * 8 + w * 8 + 2 * w * 4,
+  (nSrc, nS, w) => wasm.tsMedScratch(nSrc, w, nS),
   (pSrc, pOut, nOut, nS, w, _row0, pScratch) => wasm.tsMed(pSrc, pOut, nOut, nS, w, pScratch),
 );
 
@@ -289,7 +294,7 @@ export const enum Extreme {
 }
 export function wasmExtremes(mode: Extreme): RollingKernel {
   return rolling(
-    (nSrc, nS) => 2 * nSrc * nS * 8 + 2 * nS * 8,
+    (nSrc, nS) => wasm.extremesScratch(nSrc, nS),
     (pSrc, pOut, nOut, nS, w, _row0, pScratch) => wasm.extremes(mode, pSrc, pOut, nOut, nS, w, pScratch),
   );
 }
@@ -308,38 +313,22 @@ export const enum Moment {
 }
 export function wasmSums(mode: Moment.Sum | Moment.Mean | Moment.Div | Moment.Mad): RollingKernel {
   return rolling(
-    (_nSrc, nS, w) => w * nS * 8 + 3 * nS * 8,
+    (_nSrc, nS, w) => wasm.sumFamilyScratch(nS, w),
     (pSrc, pOut, nOut, nS, w, row0, pScratch) => wasm.sumFamily(mode, pSrc, pOut, nOut, nS, w, row0, pScratch),
   );
 }
 export function wasmCentral(mode: Moment.Var | Moment.Std | Moment.Ir | Moment.Skew | Moment.Kurt): RollingKernel {
   return rolling(
-    (_nSrc, nS, w) => 4 * w * nS * 8 + 5 * nS * 8 + nS * 4,
+    (_nSrc, nS, w) => wasm.centralFamilyScratch(nS, w),
     (pSrc, pOut, nOut, nS, w, row0, pScratch) => wasm.centralFamily(mode, pSrc, pOut, nOut, nS, w, row0, pScratch),
   );
 }
 
-/** Weights of TsWMA (0, 1, .., w-1 over their sum) or TsEMA (a^w .. a^1 over their sum), oldest first. */
-export function averageWeights(kind: 'wma' | 'ema', w: number): Float64Array {
-  const wt = new Float64Array(w);
-  const a = 1 - 2 / (1 + w);
-  let sum = 0;
-  for (let j = 0; j < w; j++) {
-    wt[j] = kind === 'wma' ? j : Math.pow(a, w - j);
-    sum += wt[j];
-  }
-  for (let j = 0; j < w; j++) wt[j] /= sum;
-  return wt;
-}
-
 export function wasmWeighted(kind: 'wma' | 'ema'): RollingKernel {
-  return (src, out, nOut, nS, w, row0 = 0) => {
-    const nSrc = nOut + w - 1;
-    const f = frame([[src, nSrc * nS]], [out, nOut * nS], [w * 8, 2 * w * nS * 8 + 2 * nS * 8 + (w + 1) * 8 + nS * 4]);
-    f.heap.set(averageWeights(kind, w), f.extra[0] / 8);
-    wasm.weightedAverage(kind === 'ema' ? 1 : 0, f.in[0], f.out, nOut, nS, w, row0, f.extra[0], f.extra[1]);
-    f.done();
-  };
+  return rolling(
+    (_nSrc, nS, w) => wasm.weightedAverageScratch(nS, w),
+    (pSrc, pOut, nOut, nS, w, row0, pScratch) => wasm.weightedAverage(kind === 'ema' ? 1 : 0, pSrc, pOut, nOut, nS, w, row0, pScratch),
+  );
 }
 
 export function wasmPair(kind: 'cov' | 'corr'): PairRollingKernel {
@@ -351,7 +340,7 @@ export function wasmPair(kind: 'cov' | 'corr'): PairRollingKernel {
         [b, n],
       ],
       [out, nOut * nS],
-      [5 * w * nS * 8 + 7 * nS * 8 + 2 * nS * 4],
+      [wasm.pairMomentsScratch(nS, w)],
     );
     wasm.pairMoments(kind === 'corr' ? 1 : 0, f.in[0], f.in[1], f.out, nOut, nS, w, row0, f.extra[0]);
     f.done();
