@@ -294,22 +294,29 @@ test('Rank: ascending, ties in stock order, position / n over non-NaN values, Na
   const rank = OPERATORS.find((o) => o.name === 'Rank')?.kernel;
   if (!rank || rank.kind !== 'unary') return assert.fail();
   const rng = new Rng(5);
-  const nS = 33;
-  const rows = 40;
-  const src = new Float64Array(rows * nS);
-  for (let i = 0; i < src.length; i++) {
-    const u = rng.next();
-    src[i] = u < 0.1 ? NaN : u < 0.4 ? rng.int(4) : u < 0.45 ? (rng.next() < 0.5 ? -Infinity : Infinity) : u < 0.5 ? -0 : rng.normal();
-  }
-  for (let s = 0; s < nS; s++) src[3 * nS + s] = NaN; // a row with no value
-  const out = new Float64Array(src.length);
-  rank.run(src, out, rows, nS);
-  for (let r = 0; r < rows; r++) {
-    const row = Array.from(src.subarray(r * nS, (r + 1) * nS));
-    const valid = row.map((x, s) => ({ x, s })).filter((e) => e.x === e.x);
-    const order = [...valid].sort((p, q) => (p.x < q.x ? -1 : p.x > q.x ? 1 : p.s - q.s));
-    const want = new Array<number>(nS).fill(NaN);
-    order.forEach((e, pos) => (want[e.s] = pos / valid.length));
-    for (let s = 0; s < nS; s++) assert.ok(Object.is(out[r * nS + s], want[s]), `row ${r} stock ${s}: ${out[r * nS + s]} vs ${want[s]}`);
+  // Small rows (insertion only) and wide ones (several radix levels): mixed
+  // scales, ties, values that differ only in their last bits, constant rows.
+  for (const nS of [13, 33, 700]) {
+    const rows = 40;
+    const src = new Float64Array(rows * nS);
+    for (let i = 0; i < src.length; i++) {
+      const u = rng.next();
+      const r = Math.floor(i / nS);
+      if (r % 4 === 1) src[i] = u < 0.05 ? NaN : Math.exp(8 * rng.normal()) * (rng.next() < 0.3 ? -1 : 1); // log-normal, both signs
+      else if (r % 4 === 2) src[i] = 1 + rng.int(40) * 2 ** -52; // one high word
+      else src[i] = u < 0.1 ? NaN : u < 0.4 ? rng.int(4) : u < 0.45 ? (rng.next() < 0.5 ? -Infinity : Infinity) : u < 0.5 ? -0 : rng.normal();
+    }
+    for (let s = 0; s < nS; s++) src[3 * nS + s] = NaN; // a row with no value
+    for (let s = 0; s < nS; s++) src[7 * nS + s] = s % 2 ? 0 : -0; // one value
+    const out = new Float64Array(src.length);
+    rank.run(src, out, rows, nS);
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(src.subarray(r * nS, (r + 1) * nS));
+      const valid = row.map((x, s) => ({ x, s })).filter((e) => e.x === e.x);
+      const order = [...valid].sort((p, q) => (p.x < q.x ? -1 : p.x > q.x ? 1 : p.s - q.s));
+      const want = new Array<number>(nS).fill(NaN);
+      order.forEach((e, pos) => (want[e.s] = pos / valid.length));
+      for (let s = 0; s < nS; s++) assert.ok(Object.is(out[r * nS + s], want[s]), `${nS} stocks, row ${r} stock ${s}: ${out[r * nS + s]} vs ${want[s]}`);
+    }
   }
 });
