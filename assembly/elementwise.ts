@@ -1,15 +1,26 @@
-/** Elementwise Abs, Inv, Sign, Add, Sub, Mul, Div, Greater, Less, two cells per SIMD step. */
+/** Elementwise Abs, Inv, Sign, Log, SLog1p, Add, Sub, Mul, Div, Greater, Less; all but the logs two cells per SIMD step. */
+import { log, log1pSmall, logMainPath, logPair } from './log';
 import { ld, st, vld, vsplat, vst } from './memory';
 
-// Log and SLog1p stay in TypeScript: AssemblyScript's Math.log is not always
-// correctly rounded (log(3) is 1 ulp off), V8's is.
 const U_ABS = 0;
 const U_INV = 1;
 const U_SIGN = 2;
+const U_LOG = 3;
+const U_SLOG1P = 4;
 
 /** sign(x) with sign(±0) = +0 and sign(NaN) = NaN. */
 @inline function signOf(x: f64): f64 {
   return <f64>(<i32>(x > 0)) - <f64>(<i32>(x < 0)) + (x == x ? 0 : NaN);
+}
+
+/**
+ * sign(x) * log1p(|x|), sign(±0) = +0. log(1 + a) loses nothing that matters
+ * for a > 1e-4 (relative error < 1e-12) and is faster than log1p. Logs with
+ * V8's bits (./log), so the values equal the TypeScript formula's.
+ */
+@inline function slog1p(x: f64): f64 {
+  const a = abs<f64>(x);
+  return signOf(x) * (a > 1e-4 ? log(1 + a) : log1pSmall(a));
 }
 
 /** One unary cell (scalar: the odd last cell). */
@@ -19,8 +30,38 @@ const U_SIGN = 2;
   return signOf(x);
 }
 
-/** Abs, Inv, Sign over n cells, two per SIMD step. */
+/** Abs, Inv, Sign (two cells per SIMD step), Log, SLog1p over n cells. */
 export function unary(op: i32, pSrc: usize, pOut: usize, n: i32): void {
+  if (op == U_LOG) {
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const x = vld(pSrc, i);
+      if (logMainPath(i32x4.extract_lane(x, 1)) && logMainPath(i32x4.extract_lane(x, 3))) vst(pOut, i, logPair(x));
+      else {
+        st(pOut, i, log(ld(pSrc, i)));
+        st(pOut, i + 1, log(ld(pSrc, i + 1)));
+      }
+    }
+    for (; i < n; i++) st(pOut, i, log(ld(pSrc, i)));
+    return;
+  }
+  if (op == U_SLOG1P) {
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const x = vld(pSrc, i);
+      const onePlus = f64x2.add(vsplat(1), f64x2.abs(x));
+      // Both |x| > 1e-4 (so log(1 + |x|)) and on log's main path.
+      if (v128.all_true<i64>(f64x2.gt(f64x2.abs(x), vsplat(1e-4))) && logMainPath(i32x4.extract_lane(onePlus, 1)) && logMainPath(i32x4.extract_lane(onePlus, 3))) {
+        const sign = f64x2.sub(v128.and(f64x2.gt(x, vsplat(0)), vsplat(1)), v128.and(f64x2.lt(x, vsplat(0)), vsplat(1)));
+        vst(pOut, i, f64x2.mul(sign, logPair(onePlus)));
+      } else {
+        st(pOut, i, slog1p(ld(pSrc, i)));
+        st(pOut, i + 1, slog1p(ld(pSrc, i + 1)));
+      }
+    }
+    for (; i < n; i++) st(pOut, i, slog1p(ld(pSrc, i)));
+    return;
+  }
   let i = 0;
   if (op == U_ABS) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.abs(vld(pSrc, i)));
   else if (op == U_INV) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.div(vsplat(1), vld(pSrc, i)));

@@ -10,8 +10,8 @@
  * - TsRank: branch-free counts over the window;
  * - Rank: radix sort of each day's values;
  * - elementwise Abs, Inv, Sign, Add, Sub, Mul, Div, Greater, Less, two cells
- *   per SIMD step (Log, SLog1p and Pow stay in TypeScript: V8's Math.log and
- *   Math.pow are correctly rounded where AssemblyScript's are not always).
+ *   per SIMD step; Log and SLog1p with V8's logarithm bits (assembly/log.ts).
+ *   Pow stays in TypeScript (V8's Math.pow bits).
  */
 import { Binary, Extreme, Moment, Unary, wasmBinary, wasmCentral, wasmExtremes, wasmPair, wasmRank, wasmSums, wasmTsMed, wasmTsRank, wasmUnary, wasmWeighted } from '../wasm/index.js';
 import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from './types.js';
@@ -22,6 +22,10 @@ export const absKernel: UnaryKernel = wasmUnary(Unary.Abs);
 export const invKernel: UnaryKernel = wasmUnary(Unary.Inv);
 /** sign(0) = 0, sign(NaN) = NaN (SPEC's IEEE rule). */
 export const signKernel: UnaryKernel = wasmUnary(Unary.Sign);
+/** Natural log: NaN for negatives, -inf at 0. */
+export const logKernel: UnaryKernel = wasmUnary(Unary.Log);
+/** sign(x) * log1p(|x|); sign(±0) = +0 as in PyTorch. */
+export const slog1pKernel: UnaryKernel = wasmUnary(Unary.SLog1p);
 export const addKernel: BinaryKernel = wasmBinary(Binary.Add);
 export const subKernel: BinaryKernel = wasmBinary(Binary.Sub);
 export const mulKernel: BinaryKernel = wasmBinary(Binary.Mul);

@@ -1,30 +1,11 @@
 /**
- * The elementwise kernels that stay in TypeScript: SLog1p, Log and Pow, whose
- * V8 Math.log / Math.pow are correctly rounded (AssemblyScript's are not
- * always); the others and the cross-sectional Rank are WebAssembly (compiled.ts).
- * IEEE semantics throughout (NaN propagates); Pow follows C's pow (as PyTorch
- * does) where JavaScript differs: pow(1, y) = 1 and pow(-1, ±inf) = 1.
+ * The elementwise kernel that stays in TypeScript: Pow, for the bits of V8's
+ * Math.pow (the other elementwise kernels and the cross-sectional Rank are
+ * WebAssembly: compiled.ts). IEEE semantics (NaN propagates); Pow follows C's
+ * pow (as PyTorch does) where JavaScript differs: pow(1, y) = 1 and
+ * pow(-1, ±inf) = 1.
  */
-import type { BinaryKernel, UnaryKernel } from './types.js';
-
-/** sign(x) * log1p(|x|); sign(±0) = +0 as in PyTorch. */
-export const slog1pKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const n = nRows * nStocks;
-  for (let i = 0; i < n; i++) {
-    const x = src[i];
-    const a = Math.abs(x);
-    // log(1 + a) loses nothing that matters for a > 1e-4 (relative error < 1e-12) and is faster than log1p.
-    const l = a > 1e-4 ? Math.log(1 + a) : Math.log1p(a);
-    // sign(x) * l without a data-dependent branch (signs are random: mispredicted);
-    // l is 0 for ±0, so the product is +0.
-    out[i] = (+(x > 0) - +(x < 0)) * l + (x === x ? 0 : NaN);
-  }
-};
-
-export const logKernel: UnaryKernel = (src, out, nRows, nStocks) => {
-  const n = nRows * nStocks;
-  for (let i = 0; i < n; i++) out[i] = Math.log(src[i]);
-};
+import type { BinaryKernel } from './types.js';
 
 /** C pow semantics (PyTorch): pow(1, anything) = 1, pow(-1, ±inf) = 1, pow(x, 0) = 1. */
 export function cPow(x: number, y: number): number {

@@ -196,6 +196,8 @@ export const enum Unary {
   Abs,
   Inv,
   Sign,
+  Log,
+  SLog1p,
 }
 export function wasmUnary(op: Unary): UnaryKernel {
   return (src, out, nRows, nS) => {
