@@ -7,6 +7,16 @@ const U_INV = 1;
 const U_SIGN = 2;
 const U_LOG = 3;
 const U_SLOG1P = 4;
+/** Pow(x, 2) and Pow(x, 0.5): the bits of V8's Math.pow with those exponents (src/expr/kernels/elementwise.ts). */
+const U_SQUARE = 5;
+const U_POW_HALF = 6;
+
+/** C's pow(x, 0.5): sqrt for x > 0 and +inf, +0 for ±0, +inf for -inf, else NaN. */
+@inline function powHalf(x: f64): f64 {
+  if (x > 0) return sqrt<f64>(x);
+  if (x == 0) return 0;
+  return x == -Infinity ? Infinity : NaN;
+}
 
 /** sign(x) with sign(±0) = +0 and sign(NaN) = NaN. */
 @inline function signOf(x: f64): f64 {
@@ -27,10 +37,12 @@ const U_SLOG1P = 4;
 @inline function unaryCell(op: i32, x: f64): f64 {
   if (op == U_ABS) return abs<f64>(x);
   if (op == U_INV) return 1 / x;
+  if (op == U_SQUARE) return x * x;
+  if (op == U_POW_HALF) return powHalf(x);
   return signOf(x);
 }
 
-/** Abs, Inv, Sign (two cells per SIMD step), Log, SLog1p over n cells. */
+/** Abs, Inv, Sign, Pow(x, 2), Pow(x, 0.5) (two cells per SIMD step), Log, SLog1p over n cells. */
 export function unary(op: i32, pSrc: usize, pOut: usize, n: i32): void {
   if (op == U_LOG) {
     let i = 0;
@@ -64,6 +76,20 @@ export function unary(op: i32, pSrc: usize, pOut: usize, n: i32): void {
   }
   let i = 0;
   if (op == U_ABS) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.abs(vld(pSrc, i)));
+  else if (op == U_SQUARE)
+    for (; i + 1 < n; i += 2) {
+      const x = vld(pSrc, i);
+      vst(pOut, i, f64x2.mul(x, x));
+    }
+  else if (op == U_POW_HALF)
+    for (; i + 1 < n; i += 2) {
+      const x = vld(pSrc, i);
+      if (v128.all_true<i64>(f64x2.gt(x, vsplat(0)))) vst(pOut, i, f64x2.sqrt(x));
+      else {
+        st(pOut, i, powHalf(ld(pSrc, i)));
+        st(pOut, i + 1, powHalf(ld(pSrc, i + 1)));
+      }
+    }
   else if (op == U_INV) for (; i + 1 < n; i += 2) vst(pOut, i, f64x2.div(vsplat(1), vld(pSrc, i)));
   else if (op == U_SIGN) {
     const one = vsplat(1);

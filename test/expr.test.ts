@@ -25,7 +25,9 @@ import {
   printExpr,
   tokenName,
   tokensToExpr,
+  withExprValues,
 } from '../src/expr/index.js';
+import { alphaIC } from '../src/metrics/index.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import { randomExprs } from './helpers/randomExprs.js';
@@ -314,6 +316,29 @@ test('the cross-evaluation cache serves sub-expressions, stays within its byte b
   const small = new ExprCache(rowBytes * 10); // too small for any node: nothing kept
   evaluateExpr(exprs[0], data, { cache: small });
   assert.equal(small.size, 0);
+});
+
+test('withExprValues lends the same values evaluateExpr returns; metrics and nested evaluations work inside', () => {
+  const data = syntheticData({ nStocks: 20, nDays: 50 });
+  const target = evaluateTarget(data);
+  for (const e of ['$close', 'Ref($close,3)', 'TsCorr($close,$volume,10)', 'Rank(TsMean($close,5))', 'Add(2.0,3.0)', 'Mul(-1.0,TsCorr(Rank($high),Rank($volume),10))']) {
+    const owned = evaluateExpr(e, data);
+    const ic = withExprValues(e, data, (values) => {
+      assert.equal(values.length, data.nDays * data.nStocks);
+      for (let i = 0; i < values.length; i++) assert.ok(Object.is(values[i], owned[i]), `${e} cell ${i}`);
+      const inner = evaluateExpr('TsStd($open,20)', data); // an evaluation inside the lease
+      assert.deepEqual(inner, evaluateExpr('TsStd($open,20)', data));
+      return alphaIC(values, target, data.nDays, data.nStocks);
+    });
+    assert.ok(Object.is(ic, alphaIC(owned, target, data.nDays, data.nStocks)), e);
+  }
+  // Errors pass through, and the memory is released either way (the next evaluation works).
+  assert.throws(() => withExprValues('Ref($close,200)', data, () => 0), OutOfRangeError);
+  const fail = (): never => {
+    throw new Error('from use');
+  };
+  assert.throws(() => withExprValues('$close', data, fail), /from use/);
+  assert.deepEqual(evaluateExpr('$close', data), withExprValues('$close', data, (v) => v.slice()));
 });
 
 test('constants-only operands broadcast; Rank is cross-sectional with ties in stock order', () => {

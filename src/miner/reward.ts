@@ -6,9 +6,9 @@
  */
 import type { StockData } from '../data/types.js';
 import type { Expr } from '../expr/ast.js';
-import { evaluateExpr, isOutOfRangeError } from '../expr/evaluate.js';
+import { isOutOfRangeError, withExprValues } from '../expr/evaluate.js';
 import { printExpr } from '../expr/text.js';
-import type { GfnPool } from '../pool/gfn.js';
+import type { GfnPool, GfnTryResult } from '../pool/gfn.js';
 import { builderOf } from './env.js';
 import type { RewardWeights } from './schedule.js';
 
@@ -50,19 +50,26 @@ export function rewardEpisode(tokens: readonly number[], embedding: Float32Array
   if (!builder.isValid()) return noReward('invalid', '');
   const expr: Expr = builder.build();
   const text = printExpr(expr);
-  let values: Float64Array;
   const t0 = performance.now();
+  let t1 = NaN; // when the pool got the values
+  let res: GfnTryResult;
   try {
-    values = evaluateExpr(expr, data);
+    // The pool copies what it keeps (normalized), so it reads the evaluation's own buffer.
+    res = withExprValues(expr, data, (values) => {
+      t1 = performance.now();
+      return pool.tryAdd(text, values, embedding);
+    });
   } catch (e) {
     if (isOutOfRangeError(e)) return noReward('out-of-range', text);
     throw e;
   } finally {
-    if (timing) timing.evaluateMs += performance.now() - t0;
+    if (timing) {
+      const t2 = performance.now();
+      const split = Number.isNaN(t1) ? t2 : t1;
+      timing.evaluateMs += split - t0;
+      timing.poolMs += t2 - split;
+    }
   }
-  const t1 = performance.now();
-  const res = pool.tryAdd(text, values, embedding);
-  if (timing) timing.poolMs += performance.now() - t1;
   const reward = combineReward(res, weights);
   return { status: 'valid', expr: text, reward, logReward: Math.log(reward), ic: res.ic, novelty: res.novelty, consistency: res.consistency, admitted: res.admitted };
 }

@@ -198,6 +198,8 @@ export const enum Unary {
   Sign,
   Log,
   SLog1p,
+  Square,
+  PowHalf,
 }
 export function wasmUnary(op: Unary): UnaryKernel {
   return (src, out, nRows, nS) => {
