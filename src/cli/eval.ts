@@ -11,7 +11,7 @@ import { resolveQlibDir } from '../data/bundled.js';
 import { assertQlibDir } from '../data/qlib.js';
 import { SPLIT_NAMES, resolveWindow } from '../data/splits.js';
 import { loadStockData } from '../data/stockData.js';
-import { evaluateExpr, evaluateTarget, isOutOfRangeError, parseExpr, printExpr, type Expr } from '../expr/index.js';
+import { evaluateTarget, isOutOfRangeError, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
 import { alphaIC, alphaRankIC } from '../metrics/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
@@ -115,24 +115,25 @@ export function registerEval(program: Command): void {
           throw err;
         }
         const printed = printExpr(e);
-        let values: Float64Array;
         const t0 = performance.now();
         try {
-          values = evaluateExpr(e, data);
+          // The values are read where the evaluation left them (eval_ms: evaluation alone).
+          return withExprValues(e, data, (values) => {
+            const evalMs = performance.now() - t0;
+            const line: EvalLine = { expr: text, printed };
+            if (opts.out !== undefined) {
+              line.file = `values_${i}.f32`;
+              writeFileAtomic(join(opts.out, line.file), encodeFloat32LE(values));
+            }
+            line.ic = alphaIC(values, target, nDays, nStocks);
+            line.rank_ic = alphaRankIC(values, target, nDays, nStocks);
+            line.eval_ms = Math.round(evalMs * 1000) / 1000;
+            return line;
+          });
         } catch (err) {
           if (isOutOfRangeError(err)) return { expr: text, printed, error: 'out_of_data_range' };
           throw err;
         }
-        const evalMs = performance.now() - t0;
-        const line: EvalLine = { expr: text, printed };
-        if (opts.out !== undefined) {
-          line.file = `values_${i}.f32`;
-          writeFileAtomic(join(opts.out, line.file), encodeFloat32LE(values));
-        }
-        line.ic = alphaIC(values, target, nDays, nStocks);
-        line.rank_ic = alphaRankIC(values, target, nDays, nStocks);
-        line.eval_ms = Math.round(evalMs * 1000) / 1000;
-        return line;
       });
 
       const summary = {
