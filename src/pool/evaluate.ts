@@ -5,7 +5,7 @@
  * sum of the members' normalized values (SPEC §6).
  */
 import type { StockData } from '../data/index.js';
-import { evaluateExpr, evaluateTarget, parseExpr } from '../expr/index.js';
+import { evaluateTarget, parseExpr, withExprValues } from '../expr/index.js';
 import { dailyIC, dailyRankIC, mean, meanNanAsZero, normalizeByDay, seriesStats } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import type { PoolFile } from './file.js';
@@ -30,9 +30,19 @@ export function evaluatePoolMembers(exprs: readonly string[], data: StockData): 
 }
 
 function evaluateMember(text: string, index: number, data: StockData): Float64Array {
+  return withMemberValues(text, index, data, (values) => values.slice());
+}
+
+/** `use` applied to a member's raw values, lent (see withExprValues); an expression that cannot be evaluated is a UserError. */
+function withMemberValues<T>(text: string, index: number, data: StockData, use: (values: Float64Array) => T): T {
+  let evaluated = false;
   try {
-    return evaluateExpr(parseExpr(text), data);
+    return withExprValues(parseExpr(text), data, (values) => {
+      evaluated = true;
+      return use(values);
+    });
   } catch (err) {
+    if (evaluated) throw err;
     const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
     throw new UserError(`pool member ${index + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
   }
@@ -60,13 +70,14 @@ export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMember
   const scored = pool.exprs.map((expr, i) => {
     const hit = cache?.get(expr);
     if (hit) return hit;
-    const raw = evaluateMember(expr, i, data);
-    const normalized = normalizeByDay(raw, nDays, nStocks);
-    const entry = {
-      normalized,
-      ic: meanNanAsZero(dailyIC(normalized, targetNormalized, nDays, nStocks)),
-      rank_ic: mean(dailyRankIC(raw, target, nDays, nStocks)),
-    };
+    const entry = withMemberValues(expr, i, data, (raw) => {
+      const normalized = normalizeByDay(raw, nDays, nStocks);
+      return {
+        normalized,
+        ic: meanNanAsZero(dailyIC(normalized, targetNormalized, nDays, nStocks)),
+        rank_ic: mean(dailyRankIC(raw, target, nDays, nStocks)),
+      };
+    });
     cache?.set(expr, entry);
     return entry;
   });
