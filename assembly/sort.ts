@@ -7,77 +7,131 @@ import { fillI, ld, ldi, st, sti } from './memory';
   return (h & 0x80000000) != 0 ? ~h : h ^ 0x80000000;
 }
 
+/** Insertion moves per value beyond which a narrow sort's fix-up gives way to the full radix sort. */
+const NARROW_BUDGET: i32 = 2;
+
 /**
- * Stable sort of positions 0..n-1 by vals[0..n) (no NaN; -0 equals +0): LSD
- * radix sort on the high 32 bits of each double (made order-preserving), 8
- * bits per pass, skipping passes where every key has the same byte; then
- * runs of equal high words put in exact value order by insertion (stable).
- * Branch-free passes instead of ~n log n unpredictable comparisons.
- * Scratch: sortPositionsScratch bytes: keysA, keysB, posB (n i32 each), count
- * (1024 i32); the sorted positions end in pPos (n i32).
+ * LSD radix passes over packed (key << 32 | position) u64s in src[0, n): pass
+ * p sorts stably on the key's 8 bits from shift0 + 8p (p < passes: 2, or 4
+ * with shift0 = 0), skipped when those bits of `varying` are all 0; returns
+ * where the result ends (src or dst). cnt: 4 x 256 i32.
  */
-export function sortPositionsScratch(n: f64): f64 {
-  return (3 * n + 1024) * 4;
-}
-export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize): void {
-  const kA = pScratch;
-  const kB = kA + ((<usize>n) << 2);
-  const pB = kB + ((<usize>n) << 2);
-  const cnt = pB + ((<usize>n) << 2);
+function radixPasses(src: usize, dst: usize, n: i32, shift0: u32, passes: i32, varying: u32, cnt: usize): usize {
   fillI(cnt, 1024, 0);
+  let mask: u32 = 0; // passes that run
+  for (let p = 0; p < passes; p++) if (((varying >>> (shift0 + (<u32>p << 3))) & 255) != 0) mask |= 1 << p;
+  // Histograms of every pass's digit in one read (unused ones are never read).
   for (let k = 0; k < n; k++) {
-    const key = keyOf(ld(pVals, k));
-    sti(kA, k, <i32>key);
-    sti(pPos, k, k);
-    sti(cnt, <i32>(key & 255), ldi(cnt, <i32>(key & 255)) + 1);
-    sti(cnt, 256 + <i32>((key >>> 8) & 255), ldi(cnt, 256 + <i32>((key >>> 8) & 255)) + 1);
-    sti(cnt, 512 + <i32>((key >>> 16) & 255), ldi(cnt, 512 + <i32>((key >>> 16) & 255)) + 1);
-    sti(cnt, 768 + <i32>(key >>> 24), ldi(cnt, 768 + <i32>(key >>> 24)) + 1);
+    const key = <u32>(load<u64>(src + ((<usize>k) << 3)) >> 32) >>> shift0;
+    const d0 = <i32>(key & 255);
+    const d1 = 256 + <i32>((key >>> 8) & 255);
+    sti(cnt, d0, ldi(cnt, d0) + 1);
+    sti(cnt, d1, ldi(cnt, d1) + 1);
+    if (passes > 2) {
+      const d2 = 512 + <i32>((key >>> 16) & 255);
+      const d3 = 768 + <i32>((key >>> 24) & 255);
+      sti(cnt, d2, ldi(cnt, d2) + 1);
+      sti(cnt, d3, ldi(cnt, d3) + 1);
+    }
   }
-  if (n == 0) return;
-  let keys = kA;
-  let pos = pPos;
-  let keys2 = kB;
-  let pos2 = pB;
-  for (let pass = 0; pass < 4; pass++) {
-    const shift = <u32>(pass << 3);
-    const base = pass << 8;
-    if (ldi(cnt, base + <i32>((<u32>ldi(keys, 0) >>> shift) & 255)) == n) continue; // every key has this byte
+  let from = src;
+  let to = dst;
+  for (let p = 0; p < passes; p++) {
+    if ((mask & (1 << p)) == 0) continue;
+    const base = p << 8;
+    const shift = <u64>(32 + shift0 + (<u32>p << 3));
     let sum = 0;
-    for (let b = base; b < base + 256; b++) {
-      const c = ldi(cnt, b);
-      sti(cnt, b, sum);
+    for (let d = base; d < base + 256; d++) {
+      const c = ldi(cnt, d);
+      sti(cnt, d, sum);
       sum += c;
     }
     for (let k = 0; k < n; k++) {
-      const key = <u32>ldi(keys, k);
-      const slot = base + <i32>((key >>> shift) & 255);
-      const dst = ldi(cnt, slot);
-      sti(cnt, slot, dst + 1);
-      sti(keys2, dst, <i32>key);
-      sti(pos2, dst, ldi(pos, k));
+      const v = load<u64>(from + ((<usize>k) << 3));
+      const slot = base + <i32>((v >> shift) & 255);
+      const at = ldi(cnt, slot);
+      sti(cnt, slot, at + 1);
+      store<u64>(to + ((<usize>at) << 3), v);
     }
-    const tk = keys;
-    keys = keys2;
-    keys2 = tk;
-    const tp = pos;
-    pos = pos2;
-    pos2 = tp;
+    const t = from;
+    from = to;
+    to = t;
   }
-  // Equal high words: exact order by value, stable.
+  return from;
+}
+
+/**
+ * Orders runs of packed entries whose keys agree above bit `lo` by exact
+ * value, stably (insertion); gives up (false) after `budget` moves.
+ */
+function fixUp(packed: usize, n: i32, pVals: usize, lo: u32, budget: i32): bool {
+  let moves = 0;
   for (let k = 1; k < n; k++) {
-    const key = ldi(keys, k);
-    if (key != ldi(keys, k - 1)) continue;
-    const p = ldi(pos, k);
-    const v = ld(pVals, p);
+    const e = load<u64>(packed + ((<usize>k) << 3));
+    const prefix = <u32>(e >> 32) >>> lo;
+    if (<u32>(load<u64>(packed + ((<usize>(k - 1)) << 3)) >> 32) >>> lo != prefix) continue;
+    const v = ld(pVals, <i32>(<u32>e));
     let j = k;
-    while (j > 0 && ldi(keys, j - 1) == key && ld(pVals, ldi(pos, j - 1)) > v) {
-      sti(pos, j, ldi(pos, j - 1));
+    while (j > 0) {
+      const f = load<u64>(packed + ((<usize>(j - 1)) << 3));
+      if (<u32>(f >> 32) >>> lo != prefix || ld(pVals, <i32>(<u32>f)) <= v) break;
+      store<u64>(packed + ((<usize>j) << 3), f);
       j--;
     }
-    sti(pos, j, p);
+    store<u64>(packed + ((<usize>j) << 3), e);
+    moves += k - j;
+    if (moves > budget) return false;
   }
-  if (pos != pPos) for (let k = 0; k < n; k++) sti(pPos, k, ldi(pos, k));
+  return true;
+}
+
+/**
+ * Stable sort of positions 0..n-1 by vals[0..n) (no NaN; -0 equals +0): LSD
+ * radix sort of (key << 32 | position) u64s, the key being the double's high
+ * 32 bits made order-preserving, then equal keys put in exact value order by
+ * insertion (stable). Only key bits that vary in this row are sorted on; when
+ * the sign does not vary, first just the 16 highest varying bits (two passes):
+ * the rest is a short insertion fix-up unless the values crowd (more than
+ * NARROW_BUDGET moves per value), which then takes all varying bytes.
+ * Branch-free passes instead of ~n log n unpredictable comparisons.
+ * Scratch: sortPositionsScratch bytes: two packed arrays (n u64 each), counts
+ * (4 x 256 i32); the sorted positions end in pPos (n i32).
+ */
+export function sortPositionsScratch(n: f64): f64 {
+  return n * 8 * 2 + 1024 * 4;
+}
+export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize): void {
+  const a = pScratch;
+  const b = a + ((<usize>n) << 3);
+  const cnt = b + ((<usize>n) << 3);
+  let orAll: u32 = 0;
+  let andAll: u32 = 0xffffffff;
+  for (let k = 0; k < n; k++) {
+    const key = keyOf(ld(pVals, k));
+    orAll |= key;
+    andAll &= key;
+    store<u64>(a + ((<usize>k) << 3), (<u64>key << 32) | <u64>(<u32>k));
+  }
+  const varying = orAll ^ andAll;
+  let sorted = a;
+  let done = false;
+  if (varying != 0 && (varying >>> 31) == 0) {
+    // Narrow: the 16 highest varying bits, two passes.
+    const hi = 31 - <i32>clz<u32>(varying);
+    const lo = <u32>max<i32>(0, hi - 15);
+    sorted = radixPasses(a, b, n, lo, 2, varying, cnt);
+    done = fixUp(sorted, n, pVals, lo, NARROW_BUDGET * n);
+    if (!done) {
+      // Crowded: start over from position order, all varying bytes.
+      for (let k = 0; k < n; k++) store<u64>(a + ((<usize>k) << 3), (<u64>keyOf(ld(pVals, k)) << 32) | <u64>(<u32>k));
+      sorted = a;
+    }
+  }
+  if (!done) {
+    if (varying != 0) sorted = radixPasses(sorted, sorted == a ? b : a, n, 0, 4, varying, cnt);
+    fixUp(sorted, n, pVals, 0, i32.MAX_VALUE);
+  }
+  for (let k = 0; k < n; k++) sti(pPos, k, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))));
 }
 
 /**

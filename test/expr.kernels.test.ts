@@ -297,16 +297,19 @@ test('Rank: ascending, ties in stock order, position / n over non-NaN values, Na
   const rank = OPERATORS.find((o) => o.name === 'Rank')?.kernel;
   if (!rank || rank.kind !== 'unary') return assert.fail();
   const rng = new Rng(5);
-  // Small rows (insertion only) and wide ones (several radix levels): mixed
-  // scales, ties, values that differ only in their last bits, constant rows.
+  // Narrow and wide rows: mixed scales and signs, positive values, values
+  // crowded below an outlier, ties, values that differ only in their last
+  // bits, constant rows (every path of the radix sort).
   for (const nS of [13, 33, 700]) {
     const rows = 40;
     const src = new Float64Array(rows * nS);
     for (let i = 0; i < src.length; i++) {
       const u = rng.next();
       const r = Math.floor(i / nS);
-      if (r % 4 === 1) src[i] = u < 0.05 ? NaN : Math.exp(8 * rng.normal()) * (rng.next() < 0.3 ? -1 : 1); // log-normal, both signs
-      else if (r % 4 === 2) src[i] = 1 + rng.int(40) * 2 ** -52; // one high word
+      if (r % 6 === 1) src[i] = u < 0.05 ? NaN : Math.exp(8 * rng.normal()) * (rng.next() < 0.3 ? -1 : 1); // log-normal, both signs
+      else if (r % 6 === 2) src[i] = 1 + rng.int(40) * 2 ** -52; // one high word
+      else if (r % 6 === 3) src[i] = u < 0.05 ? NaN : Math.exp(14 + 2 * rng.normal()); // positive: volumes
+      else if (r % 6 === 4) src[i] = i % nS === 5 ? 1e300 : 1 + rng.next() * 2 ** -30; // crowded below one outlier
       else src[i] = u < 0.1 ? NaN : u < 0.4 ? rng.int(4) : u < 0.45 ? (rng.next() < 0.5 ? -Infinity : Infinity) : u < 0.5 ? -0 : rng.normal();
     }
     for (let s = 0; s < nS; s++) src[3 * nS + s] = NaN; // a row with no value
