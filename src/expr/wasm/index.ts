@@ -147,7 +147,7 @@ function regions(bytes: readonly number[]): { at: number[]; heap: Float64Array }
   if (p > have) {
     // wasm32 addresses 4 GiB: three matrices of that size are ~180 million cells each.
     if (p > MAX_BYTES) throw new Error(`a kernel needs ${(p / 1024 ** 3).toFixed(1)} GiB of WebAssembly memory (limit 4 GiB): evaluate fewer days or stocks at a time`);
-    if (resident) throw new Error(`internal: a kernel needs ${p - scratchBase} bytes of scratch, more than the evaluation reserved`);
+    if (resident) throw new Error(`a kernel needs ${p - scratchBase} bytes of WebAssembly working memory, more than the running evaluation reserved (the memory cannot grow while its values are lent): inside a withExprValues callback, do no work larger than that evaluation; do it after the callback returns`);
     wasm.memory.grow(Math.ceil((p - have) / 65536));
   }
   return { at, heap: new Float64Array(wasm.memory.buffer) };
