@@ -180,6 +180,33 @@ function averageRanks(pVals: usize, n: i32, pRanks: usize, pPos: usize, pSortScr
   }
 }
 
+/** Population Pearson of ra[0, n) and rb[0, n) with the reference's guard (a std below it makes the denominator 1). */
+function rankPearson(ra: usize, rb: usize, n: i32, guard: f64): f64 {
+  let sx: f64 = 0;
+  let sy: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    sx += ld(ra, k);
+    sy += ld(rb, k);
+  }
+  const fn = <f64>n;
+  const mx = sx / fn;
+  const my = sy / fn;
+  let sxy: f64 = 0;
+  let vx: f64 = 0;
+  let vy: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    const a = ld(ra, k);
+    const b = ld(rb, k);
+    sxy += a * b;
+    vx += (a - mx) * (a - mx);
+    vy += (b - my) * (b - my);
+  }
+  const cov = sxy / fn - mx * my;
+  const stdX = Math.sqrt(vx / fn);
+  const stdY = Math.sqrt(vy / fn);
+  return cov / (stdX < guard || stdY < guard ? 1 : stdX * stdY);
+}
+
 /**
  * Daily Spearman (src/metrics dailyRankIC): per day, the Pearson correlation
  * of the average ranks of a and b over the cells where neither is NaN
@@ -191,6 +218,22 @@ export function dailyRankICScratch(nS: f64): f64 {
   return 4 * nS * 8 + nS * 4 + sortPositionsScratch(nS);
 }
 export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
+  dailyRankICWith(pA, pB, 0, 0, pOut, nDays, nS, guard, pScratch);
+}
+
+/**
+ * dailyRankIC with b ranked beforehand (rankDays: its average ranks per day
+ * over its own non-NaN cells, and their count): on a day where a is valid
+ * wherever b is, b's ranks over the shared cells are those, so only a is
+ * sorted. The same values as dailyRankIC.
+ * Scratch: dailyRankICScratch(nS) bytes.
+ */
+export function dailyRankICRanked(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
+  dailyRankICWith(pA, pB, pRanksB, pCountsB, pOut, nDays, nS, guard, pScratch);
+}
+
+/** dailyRankIC, using b's ranks from rankDays where they apply (pRanksB 0: none). */
+function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
   const va = pScratch;
   const vb = va + ((<usize>nS) << 3);
   const ra = vb + ((<usize>nS) << 3);
@@ -206,6 +249,7 @@ export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i
       if (x == x && y == y) {
         st(va, n, x);
         st(vb, n, y);
+        if (pRanksB) st(rb, n, ld(pRanksB, o + s));
         n++;
       }
     }
@@ -214,29 +258,38 @@ export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i
       continue;
     }
     averageRanks(va, n, ra, pos, sortScratch);
+    if (!pRanksB || n != ldi(pCountsB, d)) averageRanks(vb, n, rb, pos, sortScratch);
+    st(pOut, d, rankPearson(ra, rb, n, guard));
+  }
+}
+
+/**
+ * Per day, the average ranks of b over its non-NaN cells, at their stocks
+ * (NaN elsewhere), and how many cells that is (for dailyRankICRanked).
+ * Scratch: rankDaysScratch bytes: vb, rb (nS f64 each), stock, pos (nS i32 each), then sortPositions' scratch.
+ */
+export function rankDaysScratch(nS: f64): f64 {
+  return 2 * nS * 8 + 2 * nS * 4 + sortPositionsScratch(nS);
+}
+export function rankDays(pB: usize, pRanks: usize, pCounts: usize, nDays: i32, nS: i32, pScratch: usize): void {
+  const vb = pScratch;
+  const rb = vb + ((<usize>nS) << 3);
+  const stock = rb + ((<usize>nS) << 3);
+  const pos = stock + ((<usize>nS) << 2);
+  const sortScratch = pos + ((<usize>nS) << 2);
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let n = 0;
+    for (let s = 0; s < nS; s++) {
+      const y = ld(pB, o + s);
+      st(pRanks, o + s, NaN);
+      if (y == y) {
+        st(vb, n, y);
+        sti(stock, n++, s);
+      }
+    }
     averageRanks(vb, n, rb, pos, sortScratch);
-    let sx: f64 = 0;
-    let sy: f64 = 0;
-    for (let k = 0; k < n; k++) {
-      sx += ld(ra, k);
-      sy += ld(rb, k);
-    }
-    const fn = <f64>n;
-    const mx = sx / fn;
-    const my = sy / fn;
-    let sxy: f64 = 0;
-    let vx: f64 = 0;
-    let vy: f64 = 0;
-    for (let k = 0; k < n; k++) {
-      const a = ld(ra, k);
-      const b = ld(rb, k);
-      sxy += a * b;
-      vx += (a - mx) * (a - mx);
-      vy += (b - my) * (b - my);
-    }
-    const cov = sxy / fn - mx * my;
-    const stdX = Math.sqrt(vx / fn);
-    const stdY = Math.sqrt(vy / fn);
-    st(pOut, d, cov / (stdX < guard || stdY < guard ? 1 : stdX * stdY));
+    for (let k = 0; k < n; k++) st(pRanks, o + ldi(stock, k), ld(rb, k));
+    sti(pCounts, d, n);
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alphaIC, dailyIC, dailyRankIC, normalizeByDay, seriesStats, topQuantileReturn } from '../src/metrics/index.js';
+import { alphaIC, alphaRankIC, dailyIC, dailyRankIC, normalizeByDay, RankedTarget, seriesStats, topQuantileReturn } from '../src/metrics/index.js';
 import { Rng } from '../src/util/rng.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -57,6 +57,25 @@ test('dailyIC and dailyRankIC match naive versions on random data with NaNs and 
     close(ic[d], naivePearson(xs, ys), 1e-10);
     close(ric[d], naivePearson(naiveAvgRanks(xs), naiveAvgRanks(ys)), 1e-10);
   }
+});
+
+test('dailyRankIC against a RankedTarget gives the same bits as against its values (alpha valid where the target is, or not; ties; empty days)', () => {
+  const rng = new Rng(9);
+  const nDays = 30, nStocks = 41;
+  const target = new Float64Array(nDays * nStocks);
+  for (let i = 0; i < target.length; i++) target[i] = rng.next() < 0.1 ? NaN : rng.next() < 0.2 ? Math.round(rng.normal()) : rng.normal();
+  for (let s = 0; s < nStocks; s++) target[5 * nStocks + s] = NaN; // a day without target
+  const ranked = new RankedTarget(target, nDays, nStocks);
+  target.fill(0); // the ranked copy does not follow the array
+  const plainTarget = ranked.values;
+  for (const extraNaN of [0, 0.05, 0.5]) {
+    const a = Float64Array.from({ length: nDays * nStocks }, () => (rng.next() < extraNaN ? NaN : Math.round(rng.normal() * 4)));
+    const want = dailyRankIC(a, plainTarget, nDays, nStocks);
+    const got = dailyRankIC(a, ranked, nDays, nStocks);
+    for (let d = 0; d < nDays; d++) assert.ok(Object.is(got[d], want[d]), `extra NaN ${extraNaN}, day ${d}: ${got[d]} vs ${want[d]}`);
+    assert.ok(Object.is(alphaRankIC(a, ranked, nDays, nStocks), alphaRankIC(a, plainTarget, nDays, nStocks)));
+  }
+  assert.throws(() => dailyRankIC(new Float64Array(nStocks), ranked, 1, nStocks), /RankedTarget/);
 });
 
 test('a day with no valid pair is NaN; IC mean counts it as 0', () => {

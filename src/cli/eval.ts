@@ -12,7 +12,7 @@ import { assertQlibDir } from '../data/qlib.js';
 import { SPLIT_NAMES, resolveWindow } from '../data/splits.js';
 import { loadStockData } from '../data/stockData.js';
 import { evaluateTarget, isOutOfRangeError, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
-import { alphaIC, alphaRankIC } from '../metrics/index.js';
+import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { choiceFlag, dateFlag } from './common.js';
@@ -104,6 +104,7 @@ export function registerEval(program: Command): void {
       const data = loadStockData({ qlibDir, universe: opts.universe, universeFile: opts.universeFile, start: window.start, end: window.end });
       const { nDays, nStocks } = data;
       const target = evaluateTarget(data);
+      const rankedTarget = new RankedTarget(target, nDays, nStocks); // ranked once for every line's RankIC
       if (opts.out !== undefined) mkdirSync(opts.out, { recursive: true });
 
       const lines: EvalLine[] = texts.map((text, i) => {
@@ -126,7 +127,7 @@ export function registerEval(program: Command): void {
               writeFileAtomic(join(opts.out, line.file), encodeFloat32LE(values));
             }
             line.ic = alphaIC(values, target, nDays, nStocks);
-            line.rank_ic = alphaRankIC(values, target, nDays, nStocks);
+            line.rank_ic = alphaRankIC(values, rankedTarget, nDays, nStocks);
             line.eval_ms = Math.round(evalMs * 1000) / 1000;
             return line;
           });

@@ -6,7 +6,7 @@
  */
 import type { StockData } from '../data/index.js';
 import { evaluateTarget, parseExpr, withExprValues } from '../expr/index.js';
-import { dailyIC, dailyRankIC, mean, meanNanAsZero, normalizeByDay, seriesStats } from '../metrics/index.js';
+import { dailyIC, dailyRankIC, mean, meanNanAsZero, normalizeByDay, RankedTarget, seriesStats } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import type { PoolFile } from './file.js';
 import { combineNormalized } from './linear.js';
@@ -67,6 +67,7 @@ export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMember
   const { nDays, nStocks } = data;
   const target = evaluateTarget(data);
   const targetNormalized = normalizeByDay(target, nDays, nStocks);
+  const targetRanked = new RankedTarget(target, nDays, nStocks); // ranked once for every member's RankIC
   const scored = pool.exprs.map((expr, i) => {
     const hit = cache?.get(expr);
     if (hit) return hit;
@@ -75,7 +76,7 @@ export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMember
       return {
         normalized,
         ic: meanNanAsZero(dailyIC(normalized, targetNormalized, nDays, nStocks)),
-        rank_ic: mean(dailyRankIC(raw, target, nDays, nStocks)),
+        rank_ic: mean(dailyRankIC(raw, targetRanked, nDays, nStocks)),
       };
     });
     cache?.set(expr, entry);
@@ -93,7 +94,7 @@ export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMember
     nDays * nStocks,
   );
   const icDaily = dailyIC(normalizeByDay(combined, nDays, nStocks), targetNormalized, nDays, nStocks);
-  const rankDaily = dailyRankIC(combined, target, nDays, nStocks);
+  const rankDaily = dailyRankIC(combined, targetRanked, nDays, nStocks);
   const ic = seriesStats(icDaily, true);
   const rankIc = mean(rankDaily);
   const rank = seriesStats(rankDaily, true);

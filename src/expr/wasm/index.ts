@@ -26,6 +26,8 @@ interface KernelExports {
   rankRows(pSrc: number, pOut: number, nRows: number, nS: number, pScratch: number): void;
   sortPositions(pVals: number, n: number, pPos: number, pScratch: number): void;
   dailyRankIC(pA: number, pB: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
+  dailyRankICRanked(pA: number, pB: number, pRanksB: number, pCountsB: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
+  rankDays(pB: number, pRanks: number, pCounts: number, nDays: number, nS: number, pScratch: number): void;
   tsRank(pSrc: number, pOut: number, nOut: number, nS: number, w: number): void;
   tsMed(pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
   extremes(mode: number, pSrc: number, pOut: number, nOut: number, nS: number, w: number, pScratch: number): void;
@@ -39,6 +41,7 @@ interface KernelExports {
   rankRowsScratch(nS: number): number;
   sortPositionsScratch(n: number): number;
   dailyRankICScratch(nS: number): number;
+  rankDaysScratch(nS: number): number;
   extremesScratch(nSrc: number, nS: number): number;
   tsMedScratch(nSrc: number, w: number, nS: number): number;
   sumFamilyScratch(nS: number, w: number): number;
@@ -249,15 +252,29 @@ export function sortPositions(vals: Float64Array, n: number, positions: Int32Arr
 /**
  * Daily Spearman of two [nDays][nS] matrices: per day, the Pearson of the
  * average ranks over the cells where neither is NaN (a std below `guard` makes
- * the denominator 1; NaN for a day with no such cell).
+ * the denominator 1; NaN for a day with no such cell). With `bRanked` (b's
+ * wasmRankDays), days where a is valid wherever b is sort only a.
  */
-export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number, guard: number): Float64Array {
+export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number, guard: number, bRanked?: { ranks: Float64Array; counts: Int32Array }): Float64Array {
   const n = nDays * nS;
-  const { at, heap } = regions([n * 8, n * 8, nDays * 8, wasm.dailyRankICScratch(nS)]);
+  const { at, heap } = regions([n * 8, n * 8, nDays * 8, wasm.dailyRankICScratch(nS), bRanked ? n * 8 : 0, bRanked ? nDays * 4 : 0]);
   put(heap, at[0], a, n);
   put(heap, at[1], b, n);
-  wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, guard, at[3]);
+  if (bRanked) {
+    put(heap, at[4], bRanked.ranks, n);
+    new Int32Array(wasm.memory.buffer, at[5], nDays).set(bRanked.counts);
+    wasm.dailyRankICRanked(at[0], at[1], at[4], at[5], at[2], nDays, nS, guard, at[3]);
+  } else wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, guard, at[3]);
   return heap.slice(at[2] / 8, at[2] / 8 + nDays);
+}
+
+/** Per day, the average ranks of b over its non-NaN cells (NaN elsewhere) and their count: b prepared for wasmDailyRankIC. */
+export function wasmRankDays(b: Float64Array, nDays: number, nS: number): { ranks: Float64Array; counts: Int32Array } {
+  const n = nDays * nS;
+  const { at, heap } = regions([n * 8, n * 8, nDays * 4, wasm.rankDaysScratch(nS)]);
+  put(heap, at[0], b, n);
+  wasm.rankDays(at[0], at[1], at[2], nDays, nS, at[3]);
+  return { ranks: heap.slice(at[1] / 8, at[1] / 8 + n), counts: new Int32Array(wasm.memory.buffer, at[2], nDays).slice() };
 }
 
 /** Rank (cross-sectional): src and out [nRows][nS]. */
