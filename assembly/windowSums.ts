@@ -185,8 +185,13 @@ export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i3
     const qBase = b0 - w + 1;
     for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
       const it = t * nS;
-      if (t == b0 - 1) for (let s = 0; s < nS; s++) st(Q, iq + s, ld(pSrc, it + s));
-      else for (let s = 0; s < nS; s++) st(Q, iq + s, ld(Q, iq + nS + s) + ld(pSrc, it + s));
+      if (t == b0 - 1) {
+        memory.copy(Q + ((<usize>iq) << 3), pSrc + ((<usize>it) << 3), (<usize>nS) << 3);
+        continue;
+      }
+      let s = 0;
+      for (; s < nV; s += 2) vst(Q, iq + s, f64x2.add(vld(Q, iq + nS + s), vld(pSrc, it + s)));
+      for (; s < nS; s++) st(Q, iq + s, ld(Q, iq + nS + s) + ld(pSrc, it + s));
     }
     fillF(P, nS, 0);
     for (let t = b0; t < bEnd; t++) {
@@ -317,7 +322,21 @@ export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS
     for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
       const it = t * nS;
       const last = t == b0 - 1;
-      for (let s = 0; s < nS; s++) {
+      let s = 0;
+      for (; s < nV; s += 2) {
+        const d = f64x2.sub(vld(pSrc, it + s), vld(K, s));
+        const d2 = f64x2.mul(d, d);
+        const n = iq + nS + s;
+        vst(Q1, iq + s, last ? d : f64x2.add(vld(Q1, n), d));
+        vst(Q2, iq + s, last ? d2 : f64x2.add(vld(Q2, n), d2));
+        if (order4) {
+          const d3 = f64x2.mul(d2, d);
+          const d4 = f64x2.mul(d2, d2);
+          vst(Q3, iq + s, last ? d3 : f64x2.add(vld(Q3, n), d3));
+          vst(Q4, iq + s, last ? d4 : f64x2.add(vld(Q4, n), d4));
+        }
+      }
+      for (; s < nS; s++) {
         const d = ld(pSrc, it + s) - ld(K, s);
         const d2 = d * d;
         const n = iq + nS + s;
@@ -433,16 +452,26 @@ export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS
   }
 }
 
+/** The plain weighted sum of the window starting at index i0 (weights wt[0, w), oldest first). */
+function plainWeighted(wt: usize, src: usize, i0: i32, nS: i32, w: i32): f64 {
+  let r: f64 = 0;
+  for (let j = 0; j < w; j++) r += ld(wt, j) * ld(src, i0 + j * nS);
+  return r;
+}
+
 /**
- * TsWMA (ema = 0) / TsEMA (ema = 1) from positive-weight block sums (windowSums.ts weightedAverage).
+ * TsWMA (ema = 0) / TsEMA (ema = 1) from positive-weight block sums (windowSums.ts weightedAverage),
+ * two stocks per SIMD step; a pair with a cell whose window holds a NaN, an infinity or a
+ * value beyond SHIFT_MAX (lastBig) takes the plain weighted sum for that cell.
  * Scratch: weightedAverageScratch bytes: QT, QS (w * nS f64 each), P (2 * nS f64), powA (w + 1 f64),
- * the w normalised weights (f64, for the plain fallback), lastBig (nS i32).
+ * the w normalised weights (f64, for the plain fallback), lastBig (nS f64: rows).
  */
 export function weightedAverageScratch(nS: f64, w: f64): f64 {
-  return (2 * w * nS + 2 * nS + 2 * w + 1) * 8 + nS * 4;
+  return (2 * w * nS + 3 * nS + 2 * w + 1) * 8;
 }
 export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
+  const nV = nS & ~1; // stocks handled two at a time in the tail sums
   const a = 1 - 2 / (1 + <f64>w);
   const qBytes = (<usize>(w * nS)) << 3;
   const QT = pScratch;
@@ -457,24 +486,35 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
   for (let k = 0; k < w; k++) norm += ema ? ld(powA, w - k) : <f64>k;
   const invNorm = 1 / norm;
   for (let k = 0; k < w; k++) st(wt, k, (ema ? ld(powA, w - k) : <f64>k) / norm);
-  fillI(lastBig, nS, -1);
+  fillF(lastBig, nS, -1);
   const b1 = firstBlock(row0, w);
-  for (let t = 0; t < min(b1, nSrc); t++) for (let s = 0; s < nS; s++) if (isBig(ld(pSrc, t * nS + s))) sti(lastBig, s, t);
+  for (let t = 0; t < min(b1, nSrc); t++) for (let s = 0; s < nS; s++) if (isBig(ld(pSrc, t * nS + s))) st(lastBig, s, <f64>t);
   for (let b0 = b1; b0 < nSrc; b0 += w) {
     const bEnd = min(b0 + w, nSrc);
     const qBase = b0 - w + 1;
     for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
       const it = t * nS;
       const last = t == b0 - 1;
+      let s = 0;
       if (!ema) {
-        for (let s = 0; s < nS; s++) {
+        for (; s < nV; s += 2) {
+          const x = vld(pSrc, it + s);
+          const qs = vld(QS, iq + nS + s);
+          vst(QT, iq + s, last ? vsplat(0) : f64x2.add(vld(QT, iq + nS + s), qs));
+          vst(QS, iq + s, last ? x : f64x2.add(qs, x));
+        }
+        for (; s < nS; s++) {
           const x = ld(pSrc, it + s);
           st(QT, iq + s, last ? 0 : ld(QT, iq + nS + s) + ld(QS, iq + nS + s));
           st(QS, iq + s, last ? x : ld(QS, iq + nS + s) + x);
         }
       } else {
         const wq = ld(powA, b0 - t);
-        for (let s = 0; s < nS; s++) {
+        for (; s < nV; s += 2) {
+          const x = f64x2.mul(vld(pSrc, it + s), vsplat(wq));
+          vst(QT, iq + s, last ? x : f64x2.add(vld(QT, iq + nS + s), x));
+        }
+        for (; s < nS; s++) {
           const x = ld(pSrc, it + s) * wq;
           st(QT, iq + s, last ? x : ld(QT, iq + nS + s) + x);
         }
@@ -490,9 +530,36 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
       const u = t - b0;
       const lead = <f64>(b0 - f);
       const tail = ld(powA, t + 1 - b0);
-      for (let s = 0; s < nS; s++) {
+      const tv = vsplat(<f64>t);
+      const fv = vsplat(<f64>f);
+      let s = 0;
+      for (; s < nV; s += 2) {
+        const x = vld(pSrc, it + s);
+        const lb = v128.bitselect(vld(lastBig, s), tv, f64x2.le(f64x2.abs(x), vsplat(SHIFT_MAX)));
+        vst(lastBig, s, lb);
+        let v: v128;
+        if (!ema) {
+          const p = f64x2.add(vld(P, s), x);
+          const wsum = u == 0 ? vsplat(0) : f64x2.add(vld(P, nS + s), f64x2.mul(vsplat(<f64>u), x));
+          vst(P, s, p);
+          vst(P, nS + s, wsum);
+          if (f < 0) continue;
+          const body = hasQ ? f64x2.add(f64x2.add(vld(QT, iq + s), wsum), f64x2.mul(vsplat(lead), p)) : wsum;
+          v = f64x2.mul(f64x2.add(body, f64x2.mul(vsplat(0), vld(pSrc, o + s))), vsplat(invNorm));
+        } else {
+          const e = f64x2.mul(vsplat(a), f64x2.add(vld(P, s), x));
+          vst(P, s, e);
+          if (f < 0) continue;
+          v = f64x2.mul(hasQ ? f64x2.add(e, f64x2.mul(vsplat(tail), vld(QT, iq + s))) : e, vsplat(invNorm));
+        }
+        vst(pOut, o + s, v);
+        if (v128.any_true(v128.and(f64x2.ge(lb, fv), f64x2.eq(v, v)))) {
+          for (let j = 0; j < 2; j++) if (ld(lastBig, s + j) >= <f64>f && ld(pOut, o + s + j) == ld(pOut, o + s + j)) st(pOut, o + s + j, plainWeighted(wt, pSrc, o + s + j, nS, w));
+        }
+      }
+      for (; s < nS; s++) {
         const x = ld(pSrc, it + s);
-        if (isBig(x)) sti(lastBig, s, t);
+        if (isBig(x)) st(lastBig, s, <f64>t);
         let v: f64;
         if (!ema) {
           const p = ld(P, s) + x;
@@ -507,11 +574,7 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
           if (f < 0) continue;
           v = (hasQ ? e + tail * ld(QT, iq + s) : e) * invNorm;
         }
-        if (ldi(lastBig, s) >= f && v == v) {
-          let r: f64 = 0;
-          for (let j = 0; j < w; j++) r += ld(wt, j) * ld(pSrc, o + s + j * nS);
-          v = r;
-        }
+        if (ld(lastBig, s) >= <f64>f && v == v) v = plainWeighted(wt, pSrc, o + s, nS, w);
         st(pOut, o + s, v);
       }
     }
@@ -604,7 +667,21 @@ export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nO
     for (let t = b0 - 1, iq = (w - 2) * nS; t >= qBase && t >= 0; t--, iq -= nS) {
       const it = t * nS;
       const last = t == b0 - 1;
-      for (let s = 0; s < nS; s++) {
+      let s = 0;
+      for (; s < nV; s += 2) {
+        const da = f64x2.sub(vld(pA, it + s), vld(Ka, s));
+        const db = f64x2.sub(vld(pB, it + s), vld(Kb, s));
+        const daa = f64x2.mul(da, da);
+        const dbb = f64x2.mul(db, db);
+        const dab = f64x2.mul(da, db);
+        const n = iq + nS + s;
+        vst(Qa, iq + s, last ? da : f64x2.add(vld(Qa, n), da));
+        vst(Qb, iq + s, last ? db : f64x2.add(vld(Qb, n), db));
+        vst(Qaa, iq + s, last ? daa : f64x2.add(vld(Qaa, n), daa));
+        vst(Qbb, iq + s, last ? dbb : f64x2.add(vld(Qbb, n), dbb));
+        vst(Qab, iq + s, last ? dab : f64x2.add(vld(Qab, n), dab));
+      }
+      for (; s < nS; s++) {
         const da = ld(pA, it + s) - ld(Ka, s);
         const db = ld(pB, it + s) - ld(Kb, s);
         const n = iq + nS + s;
