@@ -167,76 +167,73 @@ function toRows(cols: usize, out: usize, nOut: i32, nS: i32, nSrc: i32): void {
   }
 }
 
+/** How many of the ascending val[0, n) are below x: a branch-free count, two per SIMD step (x is in the array: its first index). */
+@inline function countBelow(val: usize, n: i32, x: f64): i32 {
+  const xv = vsplat(x);
+  let c = i64x2.splat(0);
+  let k = 0;
+  for (; k + 1 < n; k += 2) c = i64x2.sub(c, f64x2.lt(vld(val, k), xv)); // true lanes are -1
+  let r = <i32>(i64x2.extract_lane(c, 0) + i64x2.extract_lane(c, 1));
+  if (k < n) r += <i32>(ld(val, k) < x);
+  return r;
+}
+
 /**
  * TsMed (lower median; NaN if the window holds a NaN): one stock column at a
- * time (transposed into contiguous scratch), an incrementally sorted window of
- * the non-NaN values. Window row t lives in ring slot t % w and pos[slot] is
- * its index in the sorted array, so the leaving value (same slot as the
- * arriving one) is found without a search; the arriving value takes its place
- * and moves to its rank (an insertion step: w/3 moves on average).
- * Scratch: tsMedScratch bytes: cols, colOut (nSrc * nS f64 each), val (w f64), slotOf, pos (w i32 each).
+ * time (transposed into contiguous scratch), an incrementally sorted window
+ * of the non-NaN values. The leaving value is found by value (a branch-free
+ * count of the values below it: equal values are interchangeable, so no
+ * bookkeeping of which row sits where); the arriving value takes its place
+ * and moves to its rank (an insertion step: w/3 moves of one double on
+ * average).
+ * Scratch: tsMedScratch bytes: cols, colOut (nSrc * nS f64 each), val (w f64).
  */
 export function tsMedScratch(nSrc: f64, w: f64, nS: f64): f64 {
-  return (2 * nSrc * nS + w) * 8 + 2 * w * 4;
+  return (2 * nSrc * nS + w) * 8;
 }
 export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const cols = pScratch;
   const colOut = cols + ((<usize>(nSrc * nS)) << 3);
   const val = colOut + ((<usize>(nSrc * nS)) << 3);
-  const slotOf = val + ((<usize>w) << 3);
-  const pos = slotOf + ((<usize>w) << 2);
   const mid = (w - 1) >> 1;
   toColumns(pSrc, cols, nSrc, nS);
   for (let s = 0; s < nS; s++) {
     let n = 0;
     let nan = 0;
-    for (let t = 0, i = s * nSrc, slot = 0; t < nSrc; t++, i++, slot = slot + 1 == w ? 0 : slot + 1) {
+    for (let t = 0, i = s * nSrc; t < nSrc; t++, i++) {
       const x = ld(cols, i);
       const addNew = x == x;
       if (!addNew) nan++;
       let p = -1; // index of the leaving value
       if (t >= w) {
-        p = ldi(pos, slot);
-        if (p < 0) nan--;
+        const old = ld(cols, i - w);
+        if (old == old) p = countBelow(val, n, old);
+        else nan--;
       }
       if (p >= 0 && addNew) {
         // Replace in place, then move to the rank of x.
         while (p + 1 < n && ld(val, p + 1) < x) {
           st(val, p, ld(val, p + 1));
-          sti(slotOf, p, ldi(slotOf, p + 1));
-          sti(pos, ldi(slotOf, p), p);
           p++;
         }
         while (p > 0 && ld(val, p - 1) > x) {
           st(val, p, ld(val, p - 1));
-          sti(slotOf, p, ldi(slotOf, p - 1));
-          sti(pos, ldi(slotOf, p), p);
           p--;
         }
       } else if (p >= 0) {
         // Remove: shift the larger values left.
-        for (let k = p; k < n - 1; k++) {
-          st(val, k, ld(val, k + 1));
-          sti(slotOf, k, ldi(slotOf, k + 1));
-          sti(pos, ldi(slotOf, k), k);
-        }
+        for (let k = p; k < n - 1; k++) st(val, k, ld(val, k + 1));
         n--;
       } else if (addNew) {
         // Insert: from the end, move left to the rank of x.
         p = n++;
         while (p > 0 && ld(val, p - 1) > x) {
           st(val, p, ld(val, p - 1));
-          sti(slotOf, p, ldi(slotOf, p - 1));
-          sti(pos, ldi(slotOf, p), p);
           p--;
         }
       }
-      if (addNew) {
-        st(val, p, x);
-        sti(slotOf, p, slot);
-        sti(pos, slot, p);
-      } else sti(pos, slot, -1);
+      if (addNew) st(val, p, x);
       if (t < w - 1) continue;
       st(colOut, i - (w - 1), nan > 0 ? NaN : ld(val, mid));
     }
