@@ -1,4 +1,4 @@
-/** Elementwise Abs, Inv, Sign, Log, SLog1p, Add, Sub, Mul, Div, Greater, Less; all but the logs two cells per SIMD step. */
+/** Elementwise Abs, Inv, Sign, Log, SLog1p, Add, Sub, Mul, Div, Greater, Less (and TsDelta, TsPctChange as Sub and (x - y) / y of two row ranges); two cells per SIMD step. */
 import { log, log1pSmall, logMainPath, logPair } from './log';
 import { ld, st, vld, vsplat, vst } from './memory';
 
@@ -108,6 +108,8 @@ const B_MUL = 2;
 const B_DIV = 3;
 const B_GREATER = 4;
 const B_LESS = 5;
+/** (x - y) / y: TsPctChange's end points (src/expr/kernels/compiled.ts). */
+const B_PCT_CHANGE = 6;
 
 @inline function binaryCell(op: i32, x: f64, y: f64): f64 {
   if (op == B_ADD) return x + y;
@@ -115,7 +117,8 @@ const B_LESS = 5;
   if (op == B_MUL) return x * y;
   if (op == B_DIV) return x / y;
   if (op == B_GREATER) return max<f64>(x, y); // NaN if either is NaN, as Math.max
-  return min<f64>(x, y);
+  if (op == B_LESS) return min<f64>(x, y);
+  return (x - y) / y;
 }
 
 @inline function binaryLanes(op: i32, x: v128, y: v128): v128 {
@@ -124,10 +127,11 @@ const B_LESS = 5;
   if (op == B_MUL) return f64x2.mul(x, y);
   if (op == B_DIV) return f64x2.div(x, y);
   if (op == B_GREATER) return f64x2.max(x, y);
-  return f64x2.min(x, y);
+  if (op == B_LESS) return f64x2.min(x, y);
+  return f64x2.div(f64x2.sub(x, y), y);
 }
 
-/** Add, Sub, Mul, Div, Greater, Less over n cells; a side with `scalar` set is its one value, broadcast. */
+/** Add, Sub, Mul, Div, Greater, Less, (x - y) / y over n cells; a side with `scalar` set is its one value, broadcast. */
 export function binary(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
   let i = 0;
   if (aScalar) {

@@ -8,6 +8,7 @@
  * - TsMax, TsMin and their differences: van Herk / Gil-Werman block extrema;
  * - TsMed: an incrementally sorted window per stock;
  * - TsRank: branch-free counts over the window;
+ * - TsDelta, TsPctChange: elementwise on the window's two end rows;
  * - Rank: radix sort of each day's values;
  * - elementwise Abs, Inv, Sign, Add, Sub, Mul, Div, Greater, Less, two cells
  *   per SIMD step; Log and SLog1p with V8's logarithm bits (assembly/log.ts).
@@ -57,4 +58,18 @@ export const tsMaxDiffKernel: RollingKernel = wasmExtremes(Extreme.LastMinusMax)
 export const tsMinDiffKernel: RollingKernel = wasmExtremes(Extreme.LastMinusMin);
 
 export const tsRankKernel: RollingKernel = wasmTsRank;
+
+const subRows = wasmBinary(Binary.Sub);
+const pctChangeRows = wasmBinary(Binary.PctChange);
+/** TsDelta(x, d) = x[t] - x[t-d]: Sub of two row ranges of the source (rows [lo - d, hi)). */
+export const tsDeltaKernel: RollingKernel = (src, out, nOut, nS, d) => {
+  const n = nOut * nS;
+  subRows(src.subarray(d * nS, d * nS + n), 1, src.subarray(0, n), 1, out, n);
+};
+/** (last - first) / first over the window: only the two end points matter (as in the reference). */
+export const tsPctChangeKernel: RollingKernel = (src, out, nOut, nS, w) => {
+  const n = nOut * nS;
+  const back = (w - 1) * nS;
+  pctChangeRows(src.subarray(back, back + n), 1, src.subarray(0, n), 1, out, n);
+};
 export const tsMedKernel: RollingKernel = wasmTsMed;

@@ -221,6 +221,8 @@ export const enum Binary {
   Div,
   Greater,
   Less,
+  /** (a - b) / b */
+  PctChange,
 }
 /** A binary kernel; a stride of 0 broadcasts that side's one value. */
 export function wasmBinary(op: Binary): BinaryKernel {
