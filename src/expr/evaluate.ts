@@ -19,6 +19,7 @@
  * computed over more rows, equals its standalone evaluation bit for bit (the
  * window-sum kernels align their blocks to absolute rows: `row0`).
  */
+import { Buffer } from 'node:buffer';
 import { FEATURES, type StockData } from '../data/types.js';
 import { featureIndex, windowOf, type Expr, type OpExpr } from './ast.js';
 import { rowsBack, type OperatorKernel } from './kernels/types.js';
@@ -197,14 +198,27 @@ export function evaluateExpr(expr: Expr | string, data: StockData, opts: EvalOpt
   return evaluatePlan(expr, data, opts, (root) => {
     const n = data.nDays * data.nStocks;
     const v = root.value as Float64Array;
-    if (root.scalar) return new Float64Array(n).fill(v[0]);
+    if (root.scalar) return resultArray(n).fill(v[0]);
     const off = (data.backtrack - root.lo) * data.nStocks;
     if (!root.shared && !root.resident && off === 0 && v.length === n && v.byteOffset === 0 && v.buffer.byteLength === n * 8) {
       root.pooled = false; // handed over to the caller
       return v;
     }
-    return v.slice(off, off + n);
+    const out = resultArray(n);
+    out.set(v.subarray(off, off + n));
+    return out;
   });
+}
+
+/**
+ * A fresh array of n doubles, every cell to be written by the caller: not
+ * zero-filled first (Node's uninitialized allocation), so the memory can come
+ * back from the allocator without zeroing or fresh pages (measured here for
+ * 610 x 496 cells: 0.25-0.33 ms median with the copy, against 0.34-0.54 ms
+ * for slice).
+ */
+function resultArray(n: number): Float64Array {
+  return new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
 }
 
 /**
