@@ -36,7 +36,7 @@ function reportEscapedError(e: unknown): void {
   process.exit(isUserError(e) ? 2 : 1);
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.ts|alphasage(\.js)?)$/.test(process.argv[1]);
+const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.[jt]s|alphasage(\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
   process.on('uncaughtException', reportEscapedError);
   process.on('unhandledRejection', reportEscapedError);

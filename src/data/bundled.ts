@@ -2,13 +2,26 @@
  * The bundled S&P 500 set (data/sp500_2013_2018.csv.gz). Commands given no
  * --qlib-dir use it, importing it once into a cache folder.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar, Presets } from 'cli-progress';
 import { importCsv } from './importCsv.js';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The package's folder: the nearest one above this module whose package.json
+ * names alphasage (src/data/ when run through tsx, dist/src/data/ when built).
+ */
+function findPackageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'alphasage') return dir;
+    if (dirname(dir) === dir) return resolve(here, '..', '..');
+  }
+}
+
+export const PACKAGE_ROOT = findPackageRoot();
 export const BUNDLED_CSV = join(PACKAGE_ROOT, 'data', 'sp500_2013_2018.csv.gz');
 export const BUNDLED_INDEX_CSV = join(PACKAGE_ROOT, 'data', 'sp500_index_2013_2018.csv');
 
