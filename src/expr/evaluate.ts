@@ -228,7 +228,8 @@ function resultArray(n: number): Float64Array {
  * a fresh array's first writes fault its pages in, which measured 0.4-2 ms
  * for 610 x 496 cells on this project's VM, as much as many kernels. For
  * loops that consume each result at once (the miner's reward, metrics).
- * The view must not be kept. Inside `use`, WebAssembly work on data larger
+ * The view must not be kept, nor written to (for a bare feature it is the
+ * data's own values). Inside `use`, WebAssembly work on data larger
  * than this evaluation's throws (the kernels' memory cannot grow while the
  * view lives).
  */
