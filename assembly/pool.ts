@@ -20,26 +20,42 @@ export function dayDots(pX: usize, pY: usize, nDays: i32, nS: i32, pOut: usize):
   }
 }
 
-/** dayDots of x with y and of x with z in one pass over x. */
-export function dayDots2(pX: usize, pY: usize, pZ: usize, nDays: i32, nS: i32, pOutY: usize, pOutZ: usize): void {
+/**
+ * dayDots of x with each of a, b, c, d in one pass over x, into out[k * nDays + d]
+ * (k = 0..3). Four independent accumulator pairs keep the adds in flight; each
+ * sum adds in dayDots' order, so each equals dayDots to the bit. Fewer than four
+ * partners: repeat one (its loads then come from cache).
+ */
+export function dayDots4(pX: usize, pA: usize, pB: usize, pC: usize, pD: usize, nDays: i32, nS: i32, pOut: usize): void {
   for (let d = 0; d < nDays; d++) {
     const o = d * nS;
     const end = o + nS;
-    let accY = vsplat(0);
-    let accZ = vsplat(0);
+    let accA = vsplat(0);
+    let accB = vsplat(0);
+    let accC = vsplat(0);
+    let accD = vsplat(0);
     let i = o;
     for (; i + 1 < end; i += 2) {
       const x = vld(pX, i);
-      accY = f64x2.add(accY, f64x2.mul(x, vld(pY, i)));
-      accZ = f64x2.add(accZ, f64x2.mul(x, vld(pZ, i)));
+      accA = f64x2.add(accA, f64x2.mul(x, vld(pA, i)));
+      accB = f64x2.add(accB, f64x2.mul(x, vld(pB, i)));
+      accC = f64x2.add(accC, f64x2.mul(x, vld(pC, i)));
+      accD = f64x2.add(accD, f64x2.mul(x, vld(pD, i)));
     }
-    let y0 = f64x2.extract_lane(accY, 0);
-    let z0 = f64x2.extract_lane(accZ, 0);
+    let a0 = f64x2.extract_lane(accA, 0);
+    let b0 = f64x2.extract_lane(accB, 0);
+    let c0 = f64x2.extract_lane(accC, 0);
+    let d0 = f64x2.extract_lane(accD, 0);
     if (i < end) {
-      y0 += ld(pX, i) * ld(pY, i);
-      z0 += ld(pX, i) * ld(pZ, i);
+      const x = ld(pX, i);
+      a0 += x * ld(pA, i);
+      b0 += x * ld(pB, i);
+      c0 += x * ld(pC, i);
+      d0 += x * ld(pD, i);
     }
-    st(pOutY, d, y0 + f64x2.extract_lane(accY, 1));
-    st(pOutZ, d, z0 + f64x2.extract_lane(accZ, 1));
+    st(pOut, d, a0 + f64x2.extract_lane(accA, 1));
+    st(pOut, nDays + d, b0 + f64x2.extract_lane(accB, 1));
+    st(pOut, 2 * nDays + d, c0 + f64x2.extract_lane(accC, 1));
+    st(pOut, 3 * nDays + d, d0 + f64x2.extract_lane(accD, 1));
   }
 }

@@ -14,7 +14,7 @@ import { kernelModule } from '../expr/wasm/index.js';
 interface ArenaExports {
   memory: WebAssembly.Memory;
   dayDots(pX: number, pY: number, nDays: number, nS: number, pOut: number): void;
-  dayDots2(pX: number, pY: number, pZ: number, nDays: number, nS: number, pOutY: number, pOutZ: number): void;
+  dayDots4(pX: number, pA: number, pB: number, pC: number, pD: number, nDays: number, nS: number, pOut: number): void;
 }
 
 /** The module's static data stays below this. */
@@ -25,11 +25,9 @@ const byMemory = new WeakMap<ArrayBufferLike, AlphaArena>();
 
 export class AlphaArena {
   private readonly free: number[] = [];
-  /** Byte offsets of the two per-day sum outputs. */
-  private readonly outY: number;
-  private readonly outZ: number;
-  private readonly sumsY: Float64Array;
-  private readonly sumsZ: Float64Array;
+  /** Byte offset of the per-day sum outputs: four rows of nDays. */
+  private readonly out: number;
+  private readonly sums: Float64Array[];
 
   private constructor(
     private readonly wasm: ArenaExports,
@@ -39,19 +37,17 @@ export class AlphaArena {
   ) {
     const cellBytes = nDays * nStocks * 8;
     const slotBytes = Math.ceil(cellBytes / 64) * 64;
-    this.outY = BASE;
-    this.outZ = BASE + Math.ceil((nDays * 8) / 64) * 64;
-    const first = this.outZ + Math.ceil((nDays * 8) / 64) * 64;
+    this.out = BASE;
+    const first = BASE + Math.ceil((4 * nDays * 8) / 64) * 64;
     for (let k = slots - 1; k >= 0; k--) this.free.push(first + k * slotBytes);
     const buffer = wasm.memory.buffer;
-    this.sumsY = new Float64Array(buffer, this.outY, nDays);
-    this.sumsZ = new Float64Array(buffer, this.outZ, nDays);
+    this.sums = [0, 1, 2, 3].map((k) => new Float64Array(buffer, this.out + k * nDays * 8, nDays));
     byMemory.set(buffer, this);
   }
 
   /** An arena of `slots` alphas of nDays x nStocks, or undefined if WebAssembly cannot hold them. */
   static create(slots: number, nDays: number, nStocks: number): AlphaArena | undefined {
-    const bytes = BASE + 2 * (Math.ceil((nDays * 8) / 64) * 64) + slots * Math.ceil((nDays * nStocks * 8) / 64) * 64;
+    const bytes = BASE + Math.ceil((4 * nDays * 8) / 64) * 64 + slots * Math.ceil((nDays * nStocks * 8) / 64) * 64;
     if (bytes > MAX_BYTES) return undefined;
     const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as ArenaExports;
     const have = wasm.memory.buffer.byteLength;
@@ -70,14 +66,21 @@ export class AlphaArena {
 
   /** Per day, the sum of x * y (both views of this arena); the result is overwritten by the next call. */
   dayDots(x: Float64Array, y: Float64Array): Float64Array {
-    this.wasm.dayDots(x.byteOffset, y.byteOffset, this.nDays, this.nStocks, this.outY);
-    return this.sumsY;
+    this.wasm.dayDots(x.byteOffset, y.byteOffset, this.nDays, this.nStocks, this.out);
+    return this.sums[0];
   }
 
-  /** dayDots of x with y and with z in one pass over x. */
-  dayDots2(x: Float64Array, y: Float64Array, z: Float64Array): [Float64Array, Float64Array] {
-    this.wasm.dayDots2(x.byteOffset, y.byteOffset, z.byteOffset, this.nDays, this.nStocks, this.outY, this.outZ);
-    return [this.sumsY, this.sumsZ];
+  /**
+   * dayDots of x with each of `others` (1 to 4) in one pass over x: four
+   * accumulators in flight instead of one; the same sums to the bit. The
+   * results are overwritten by the next call.
+   */
+  dayDotsGroup(x: Float64Array, others: readonly Float64Array[]): Float64Array[] {
+    const k = others.length;
+    if (k < 1 || k > 4) throw new Error(`dayDotsGroup takes 1 to 4 partners, got ${k}`);
+    const at = (i: number): number => others[Math.min(i, k - 1)].byteOffset;
+    this.wasm.dayDots4(x.byteOffset, at(0), at(1), at(2), at(3), this.nDays, this.nStocks, this.out);
+    return this.sums.slice(0, k);
   }
 }
 

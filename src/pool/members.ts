@@ -4,7 +4,7 @@
  * GFN pool's embedding), and the mutual-IC matrix, updated incrementally: a
  * newcomer costs one IC per existing member, never a full recompute.
  */
-import { meanDailyIC, meanDailyICPair, type NormalizedAlpha } from './normalized.js';
+import { meanDailyIC, meanDailyICs, type NormalizedAlpha } from './normalized.js';
 
 export interface Probe {
   /** Signed IC of the candidate with the target. */
@@ -86,16 +86,11 @@ export class MemberStore<P> {
     const n = this.size;
     const mutual = new Float64Array(n);
     const ic = meanDailyIC(candidate, target, this.nDays, this.nStocks);
-    // Two members per pass over the candidate.
-    for (let i = 0; i < n; i += 2) {
-      if (i + 1 < n) {
-        const [m0, m1] = meanDailyICPair(candidate, this.alphaList[i], this.alphaList[i + 1], this.nDays, this.nStocks);
-        mutual[i] = m0;
-        mutual[i + 1] = m1;
-      } else {
-        mutual[i] = meanDailyIC(candidate, this.alphaList[i], this.nDays, this.nStocks);
-      }
-      for (let j = i; j < Math.min(i + 2, n); j++) {
+    // Four members per pass over the candidate.
+    for (let i = 0; i < n; i += 4) {
+      const group = meanDailyICs(candidate, this.alphaList.slice(i, Math.min(i + 4, n)), this.nDays, this.nStocks);
+      group.forEach((m, k) => (mutual[i + k] = m));
+      for (let j = i; j < Math.min(i + 4, n); j++) {
         if (mutual[j] > duplicateAbove) return { ic, mutual: mutual.subarray(0, j + 1), checked: j + 1, duplicateOf: j };
       }
     }

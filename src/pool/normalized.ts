@@ -120,12 +120,24 @@ export function meanDailyIC(a: NormalizedAlpha, b: NormalizedAlpha, nDays: numbe
 }
 
 /**
- * meanDailyIC(c, a) and meanDailyIC(c, b); in a pool's arena in one pass over
- * c (the candidate is read once for two members). Each equals the single version exactly.
+ * meanDailyIC(c, m) for each m of `members` (any number); in a pool's arena
+ * four members per pass over c (the candidate is read once for four). Each
+ * equals the single version exactly.
  */
-export function meanDailyICPair(c: NormalizedAlpha, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): [number, number] {
-  const arena = sharedArena(c.values, a.values, b.values);
-  if (!arena) return [meanDailyIC(c, a, nDays, nStocks), meanDailyIC(c, b, nDays, nStocks)];
-  const [sumsA, sumsB] = arena.dayDots2(c.values, a.values, b.values);
-  return [meanOfDayICs(sumsA, c, a, nDays, nStocks), meanOfDayICs(sumsB, c, b, nDays, nStocks)];
+export function meanDailyICs(c: NormalizedAlpha, members: readonly NormalizedAlpha[], nDays: number, nStocks: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < members.length; i += 4) {
+    const group = members.slice(i, i + 4);
+    const arena = sharedArena(c.values, ...group.map((m) => m.values));
+    if (!arena) {
+      for (const m of group) out.push(meanDailyIC(c, m, nDays, nStocks));
+      continue;
+    }
+    const sums = arena.dayDotsGroup(
+      c.values,
+      group.map((m) => m.values),
+    );
+    group.forEach((m, k) => out.push(meanOfDayICs(sums[k], c, m, nDays, nStocks)));
+  }
+  return out;
 }
