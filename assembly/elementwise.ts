@@ -61,9 +61,10 @@ export function unary(op: i32, pSrc: usize, pOut: usize, n: i32): void {
     let i = 0;
     for (; i + 1 < n; i += 2) {
       const x = vld(pSrc, i);
-      const onePlus = f64x2.add(vsplat(1), f64x2.abs(x));
+      const a = f64x2.abs(x);
+      const onePlus = f64x2.add(vsplat(1), a);
       // Both |x| > 1e-4 (so log(1 + |x|)) and on log's main path.
-      if (v128.all_true<i64>(f64x2.gt(f64x2.abs(x), vsplat(1e-4))) && logMainPath(i32x4.extract_lane(onePlus, 1)) && logMainPath(i32x4.extract_lane(onePlus, 3))) {
+      if (v128.all_true<i64>(f64x2.gt(a, vsplat(1e-4))) && logMainPath(i32x4.extract_lane(onePlus, 1)) && logMainPath(i32x4.extract_lane(onePlus, 3))) {
         const sign = f64x2.sub(v128.and(f64x2.gt(x, vsplat(0)), vsplat(1)), v128.and(f64x2.lt(x, vsplat(0)), vsplat(1)));
         vst(pOut, i, f64x2.mul(sign, logPair(onePlus)));
       } else {

@@ -1,5 +1,5 @@
 /** TsRank, TsMax / TsMin and their differences, TsMed. */
-import { fillF, ld, ldi, st, sti, vld, vsplat, vst } from './memory';
+import { fillF, ld, st, vld, vsplat, vst } from './memory';
 
 /** TsRank for one cell (the odd stock): the newest value's rank in its window by counting. */
 function tsRankCell(pSrc: usize, o: i32, i: i32, nS: i32, w: i32): f64 {

@@ -5,7 +5,7 @@
  * sum of the members' normalized values (SPEC §6).
  */
 import type { StockData } from '../data/index.js';
-import { evaluateTarget, parseExpr, withExprValues } from '../expr/index.js';
+import { evaluateExpr, evaluateTarget, parseExpr, withExprValues } from '../expr/index.js';
 import { dailyIC, dailyRankIC, mean, meanNanAsZero, normalizeByDay, RankedTarget, seriesStats } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import type { PoolFile } from './file.js';
@@ -30,7 +30,11 @@ export function evaluatePoolMembers(exprs: readonly string[], data: StockData): 
 }
 
 function evaluateMember(text: string, index: number, data: StockData): Float64Array {
-  return withMemberValues(text, index, data, (values) => values.slice());
+  try {
+    return evaluateExpr(parseExpr(text), data);
+  } catch (err) {
+    throw memberError(err, index);
+  }
 }
 
 /** `use` applied to a member's raw values, lent (see withExprValues); an expression that cannot be evaluated is a UserError. */
@@ -42,10 +46,13 @@ function withMemberValues<T>(text: string, index: number, data: StockData, use: 
       return use(values);
     });
   } catch (err) {
-    if (evaluated) throw err;
-    const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
-    throw new UserError(`pool member ${index + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
+    throw evaluated ? err : memberError(err, index);
   }
+}
+
+function memberError(err: unknown, index: number): UserError {
+  const msg = (err as Error).message.replace(/\s+/g, ' ').trim();
+  return new UserError(`pool member ${index + 1} cannot be evaluated: ${msg}${/[.;]$/.test(msg) ? '' : '.'} Remove it from the pool file.`);
 }
 
 /**
