@@ -145,98 +145,77 @@ export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32
 }
 
 
-/** dst[c * rows + r] = src[r * cols + c], in 32 x 32 tiles. */
-function toColumns(src: usize, dst: usize, rows: i32, cols: i32): void {
-  for (let r0 = 0; r0 < rows; r0 += 32) {
-    const r1 = min(rows, r0 + 32);
-    for (let c0 = 0; c0 < cols; c0 += 32) {
-      const c1 = min(cols, c0 + 32);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) st(dst, c * rows + r, ld(src, r * cols + c));
-    }
+/**
+ * One sliding step of two sorted windows side by side (lane l of blk[j] is
+ * stock l's j-th smallest): remove one copy of r, insert a, branch-free and
+ * in one pass. With s ascending and u = s less one copy of r,
+ *   u[j] = s[j] < r ? s[j] : s[j + 1]         (s[j] < r exactly for j below r's first index)
+ *   t[j] = max(u[j - 1], min(a, u[j]))        (u[-1] = -inf, u[w - 1] = +inf)
+ * is the ascending u with a inserted. No NaN is ever in blk (the caller maps
+ * NaN to +inf), so pmin / pmax (one instruction each) are exact.
+ */
+@inline function sortedWindowStep(blk: usize, w: i32, r: v128, a: v128): void {
+  let sj = v128.load(blk);
+  let uPrev = vsplat(-Infinity);
+  let p = blk;
+  const last = blk + ((<usize>(w - 1)) << 4);
+  for (; p < last; p += 16) {
+    const sNext = v128.load(p, 16);
+    const u = v128.bitselect(sj, sNext, f64x2.lt(sj, r));
+    v128.store(p, f64x2.pmax(uPrev, f64x2.pmin(a, u)));
+    uPrev = u;
+    sj = sNext;
   }
-}
-
-/** out[r * nS + s] = cols[s * nSrc + r] for r < nOut, in 32 x 32 tiles. */
-function toRows(cols: usize, out: usize, nOut: i32, nS: i32, nSrc: i32): void {
-  for (let r0 = 0; r0 < nOut; r0 += 32) {
-    const r1 = min(nOut, r0 + 32);
-    for (let c0 = 0; c0 < nS; c0 += 32) {
-      const c1 = min(nS, c0 + 32);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) st(out, r * nS + c, ld(cols, c * nSrc + r));
-    }
-  }
-}
-
-/** How many of the ascending val[0, n) are below x: a branch-free count, two per SIMD step (x is in the array: its first index). */
-@inline function countBelow(val: usize, n: i32, x: f64): i32 {
-  const xv = vsplat(x);
-  let c = i64x2.splat(0);
-  let k = 0;
-  for (; k + 1 < n; k += 2) c = i64x2.sub(c, f64x2.lt(vld(val, k), xv)); // true lanes are -1
-  let r = <i32>(i64x2.extract_lane(c, 0) + i64x2.extract_lane(c, 1));
-  if (k < n) r += <i32>(ld(val, k) < x);
-  return r;
+  v128.store(last, f64x2.pmax(uPrev, a));
 }
 
 /**
- * TsMed (lower median; NaN if the window holds a NaN): one stock column at a
- * time (transposed into contiguous scratch), an incrementally sorted window
- * of the non-NaN values. The leaving value is found by value (a branch-free
- * count of the values below it: equal values are interchangeable, so no
- * bookkeeping of which row sits where); the arriving value takes its place
- * and moves to its rank (an insertion step: w/3 moves of one double on
- * average).
- * Scratch: tsMedScratch bytes: cols, colOut (nSrc * nS f64 each), val (w f64).
+ * TsMed (lower median; NaN if the window holds a NaN): two stocks per SIMD
+ * lane pair, each with its window kept sorted by sortedWindowStep, O(w)
+ * branch-free work per cell (an insertion that branches on every compare
+ * mispredicts about half of them). A NaN enters the sorted window as +inf and
+ * leaves as +inf (equal values are interchangeable); a count of NaNs in the
+ * window decides the output. The window starts as w copies of +inf, each
+ * early step removing one, so the first full window holds exactly its values.
+ * An odd last stock runs in both lanes and keeps lane 0.
+ * Scratch: tsMedScratch bytes: the sorted windows of one stock pair (w f64x2).
  */
 export function tsMedScratch(nSrc: f64, w: f64, nS: f64): f64 {
-  return (2 * nSrc * nS + w) * 8;
+  return w * 16;
 }
 export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
-  const cols = pScratch;
-  const colOut = cols + ((<usize>(nSrc * nS)) << 3);
-  const val = colOut + ((<usize>(nSrc * nS)) << 3);
   const mid = (w - 1) >> 1;
-  toColumns(pSrc, cols, nSrc, nS);
-  for (let s = 0; s < nS; s++) {
-    let n = 0;
-    let nan = 0;
-    for (let t = 0, i = s * nSrc; t < nSrc; t++, i++) {
-      const x = ld(cols, i);
-      const addNew = x == x;
-      if (!addNew) nan++;
-      let p = -1; // index of the leaving value
+  const inf = vsplat(Infinity);
+  const nanV = vsplat(NaN);
+  const zero = i64x2.splat(0);
+  const rowBytes = (<usize>nS) << 3;
+  for (let s = 0; s < nS; s += 2) {
+    const single = s + 1 == nS;
+    for (let j = 0; j < w; j++) v128.store(pScratch + ((<usize>j) << 4), inf);
+    let nan = zero;
+    let pIn = pSrc + ((<usize>s) << 3);
+    let pOld = pIn;
+    let pDst = pOut + ((<usize>s) << 3);
+    for (let t = 0; t < nSrc; t++, pIn += rowBytes) {
+      const x = single ? v128.load64_splat(pIn) : v128.load(pIn);
+      const xNaN = f64x2.ne(x, x);
+      nan = i64x2.sub(nan, xNaN); // true lanes are -1
+      let r = inf;
       if (t >= w) {
-        const old = ld(cols, i - w);
-        if (old == old) p = countBelow(val, n, old);
-        else nan--;
+        const old = single ? v128.load64_splat(pOld) : v128.load(pOld);
+        pOld += rowBytes;
+        const oldNaN = f64x2.ne(old, old);
+        nan = i64x2.add(nan, oldNaN);
+        r = v128.bitselect(inf, old, oldNaN);
       }
-      if (p >= 0 && addNew) {
-        // Replace in place, then move to the rank of x.
-        while (p + 1 < n && ld(val, p + 1) < x) {
-          st(val, p, ld(val, p + 1));
-          p++;
-        }
-        while (p > 0 && ld(val, p - 1) > x) {
-          st(val, p, ld(val, p - 1));
-          p--;
-        }
-      } else if (p >= 0) {
-        // Remove: shift the larger values left.
-        for (let k = p; k < n - 1; k++) st(val, k, ld(val, k + 1));
-        n--;
-      } else if (addNew) {
-        // Insert: from the end, move left to the rank of x.
-        p = n++;
-        while (p > 0 && ld(val, p - 1) > x) {
-          st(val, p, ld(val, p - 1));
-          p--;
-        }
-      }
-      if (addNew) st(val, p, x);
+      sortedWindowStep(pScratch, w, r, v128.bitselect(inf, x, xNaN));
       if (t < w - 1) continue;
-      st(colOut, i - (w - 1), nan > 0 ? NaN : ld(val, mid));
+      const med = v128.load(pScratch + ((<usize>mid) << 4));
+      const v = v128.bitselect(nanV, med, i64x2.ne(nan, zero));
+      if (single) v128.store64_lane(pDst, v, 0);
+      else v128.store(pDst, v);
+      pDst += rowBytes;
     }
   }
-  toRows(colOut, pOut, nOut, nS, nSrc);
 }
