@@ -63,6 +63,14 @@ export function extremesScratch(nSrc: f64, nS: f64): f64 {
   return (2 * nSrc * nS + 2 * nS) * 8;
 }
 export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  if (mode == EXT_MAX) extremesOf(EXT_MAX, pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_MIN) extremesOf(EXT_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_MAX_MINUS_MIN) extremesOf(EXT_MAX_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_LAST_MINUS_MAX) extremesOf(EXT_LAST_MINUS_MAX, pSrc, pOut, nOut, nS, w, pScratch);
+  else extremesOf(EXT_LAST_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+}
+@inline function extremesOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const wantMax = mode != EXT_MIN && mode != EXT_LAST_MINUS_MIN;
   const wantMin = mode != EXT_MAX && mode != EXT_LAST_MINUS_MAX;
   const nSrc = nOut + w - 1;

@@ -160,6 +160,13 @@ export function sumFamilyScratch(nS: f64, w: f64): f64 {
   return (w * nS + 3 * nS) * 8;
 }
 export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  if (mode == M_SUM) sumFamilyOf(M_SUM, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_MEAN) sumFamilyOf(M_MEAN, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_DIV) sumFamilyOf(M_DIV, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else sumFamilyOf(M_MAD, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+@inline function sumFamilyOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
   const invW = vsplat(1 / <f64>w);
@@ -298,6 +305,14 @@ export function centralFamilyScratch(nS: f64, w: f64): f64 {
   return (4 * w * nS + 5 * nS) * 8 + nS * 4;
 }
 export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  if (mode == M_VAR) centralFamilyOf(M_VAR, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_STD) centralFamilyOf(M_STD, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_IR) centralFamilyOf(M_IR, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_SKEW) centralFamilyOf(M_SKEW, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else centralFamilyOf(M_KURT, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+@inline function centralFamilyOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const order4 = mode == M_SKEW || mode == M_KURT;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1; // stocks handled two at a time
@@ -470,6 +485,11 @@ export function weightedAverageScratch(nS: f64, w: f64): f64 {
   return (2 * w * nS + 3 * nS + 2 * w + 1) * 8;
 }
 export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  if (ema == 0) weightedAverageOf(0, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else weightedAverageOf(1, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+@inline function weightedAverageOf(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const nV = nS & ~1; // stocks handled two at a time in the tail sums
   const a = 1 - 2 / (1 + <f64>w);
@@ -637,6 +657,11 @@ export function pairMomentsScratch(nS: f64, w: f64): f64 {
   return (5 * w * nS + 7 * nS) * 8 + 2 * nS * 4;
 }
 export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  if (corrFlag == 0) pairMomentsOf(0, pA, pB, pOut, nOut, nS, w, row0, pScratch);
+  else pairMomentsOf(1, pA, pB, pOut, nOut, nS, w, row0, pScratch);
+}
+@inline function pairMomentsOf(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const corr = corrFlag != 0;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
