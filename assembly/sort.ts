@@ -86,14 +86,38 @@ function fixUp(packed: usize, n: i32, pVals: usize, lo: u32, budget: i32): bool 
 }
 
 /**
- * Stable sort of positions 0..n-1 by vals[0..n) (no NaN; -0 equals +0): LSD
- * radix sort of (key << 32 | position) u64s, the key being the double's high
- * 32 bits made order-preserving, then equal keys put in exact value order by
- * insertion (stable). Only key bits that vary in this row are sorted on; when
- * the sign does not vary, first just the 16 highest varying bits (two passes):
- * the rest is a short insertion fix-up unless the values crowd (more than
- * NARROW_BUDGET moves per value), which then takes all varying bytes.
- * Branch-free passes instead of ~n log n unpredictable comparisons.
+ * Stable sort of packed (key << 32 | index) u64s in a[0, n) by vals[index]
+ * (no NaN; -0 equals +0; `varying`: the key bits that differ between
+ * entries): LSD radix passes on the key (the double's high 32 bits made
+ * order-preserving), then equal keys put in exact value order by insertion
+ * (stable). Only key bits that vary are sorted on; when the sign does not
+ * vary, first just the 16 highest varying bits (two passes): the rest is a
+ * short insertion fix-up unless the values crowd (more than NARROW_BUDGET
+ * moves per value), which then takes all varying bytes. (Those passes can
+ * start from the fix-up's partial order: passes and insertion are both
+ * stable, so equal values are still in entry order and the result is the
+ * same.) Branch-free passes instead of ~n log n unpredictable comparisons.
+ * Returns where the sorted entries are (a or b, n u64 each); cnt: 4 x 256 i32.
+ */
+function sortPacked(a: usize, b: usize, n: i32, pVals: usize, varying: u32, cnt: usize): usize {
+  if (varying == 0) {
+    fixUp(a, n, pVals, 0, i32.MAX_VALUE); // one key: exact values decide
+    return a;
+  }
+  if ((varying >>> 31) == 0) {
+    // Narrow: the 16 highest varying bits, two passes.
+    const hi = 31 - <i32>clz<u32>(varying);
+    const lo = <u32>max<i32>(0, hi - 15);
+    const sorted = radixPasses(a, b, n, lo, 2, varying, cnt);
+    if (fixUp(sorted, n, pVals, lo, NARROW_BUDGET * n)) return sorted;
+  }
+  const sorted = radixPasses(a, b, n, 0, 4, varying, cnt);
+  fixUp(sorted, n, pVals, 0, i32.MAX_VALUE);
+  return sorted;
+}
+
+/**
+ * Stable sort of positions 0..n-1 by vals[0..n) (sortPacked).
  * Scratch: sortPositionsScratch bytes: two packed arrays (n u64 each), counts
  * (4 x 256 i32); the sorted positions end in pPos (n i32).
  */
@@ -112,56 +136,45 @@ export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize
     andAll &= key;
     store<u64>(a + ((<usize>k) << 3), (<u64>key << 32) | <u64>(<u32>k));
   }
-  const varying = orAll ^ andAll;
-  let sorted = a;
-  let done = false;
-  if (varying != 0 && (varying >>> 31) == 0) {
-    // Narrow: the 16 highest varying bits, two passes.
-    const hi = 31 - <i32>clz<u32>(varying);
-    const lo = <u32>max<i32>(0, hi - 15);
-    sorted = radixPasses(a, b, n, lo, 2, varying, cnt);
-    done = fixUp(sorted, n, pVals, lo, NARROW_BUDGET * n);
-    if (!done) {
-      // Crowded: start over from position order, all varying bytes.
-      for (let k = 0; k < n; k++) store<u64>(a + ((<usize>k) << 3), (<u64>keyOf(ld(pVals, k)) << 32) | <u64>(<u32>k));
-      sorted = a;
-    }
-  }
-  if (!done) {
-    if (varying != 0) sorted = radixPasses(sorted, sorted == a ? b : a, n, 0, 4, varying, cnt);
-    fixUp(sorted, n, pVals, 0, i32.MAX_VALUE);
-  }
+  const sorted = sortPacked(a, b, n, pVals, orAll ^ andAll, cnt);
   for (let k = 0; k < n; k++) sti(pPos, k, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))));
 }
 
 /**
  * Cross-sectional rank per row: non-NaN values ascending, ties in stock order,
- * value = position / n; NaN stays NaN.
- * Scratch: rankRowsScratch bytes: vals (nS f64), stock, sorted (nS i32 each), then sortPositions' scratch.
+ * value = position / n; NaN stays NaN. Entries index the row itself (key << 32
+ * | stock), so nothing is copied out of it and the sorted entries name their
+ * output cells.
+ * Scratch: rankRowsScratch bytes: sortPositions' scratch for nS values.
  */
 export function rankRowsScratch(nS: f64): f64 {
-  return nS * 8 + 2 * nS * 4 + sortPositionsScratch(nS);
+  return sortPositionsScratch(nS);
 }
 export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch: usize): void {
-  const vals = pScratch;
-  const stock = vals + ((<usize>nS) << 3);
-  const sorted = stock + ((<usize>nS) << 2);
-  const sortScratch = sorted + ((<usize>nS) << 2);
+  const a = pScratch;
+  const b = a + ((<usize>nS) << 3);
+  const cnt = b + ((<usize>nS) << 3);
   for (let r = 0; r < nRows; r++) {
     const row = pSrc + ((<usize>(r * nS)) << 3);
     const orow = pOut + ((<usize>(r * nS)) << 3);
     let n = 0;
+    let orAll: u32 = 0;
+    let andAll: u32 = 0xffffffff;
     for (let s = 0; s < nS; s++) {
       const x = ld(row, s);
       if (x != x) {
         st(orow, s, NaN);
         continue;
       }
-      st(vals, n, x);
-      sti(stock, n++, s);
+      const key = keyOf(x);
+      orAll |= key;
+      andAll &= key;
+      store<u64>(a + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>s));
+      n++;
     }
-    sortPositions(vals, n, sorted, sortScratch);
-    for (let k = 0; k < n; k++) st(orow, ldi(stock, ldi(sorted, k)), <f64>k / <f64>n);
+    const sorted = sortPacked(a, b, n, row, orAll ^ andAll, cnt);
+    const fn = <f64>n;
+    for (let k = 0; k < n; k++) st(orow, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))), <f64>k / fn);
   }
 }
 
