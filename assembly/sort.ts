@@ -1,5 +1,5 @@
 /** The radix sort shared by Rank and the metrics (IndexSorter), Rank itself, and daily RankIC. */
-import { fillI, ld, ldi, st, sti } from './memory';
+import { ld, ldi, st, sti } from './memory';
 
 /** Order-preserving 32-bit key from the high word of a double (-0 -> +0 first). */
 @inline function keyOf(x: f64): u32 {
@@ -17,7 +17,7 @@ const NARROW_BUDGET: i32 = 2;
  * where the result ends (src or dst). cnt: 4 x 256 i32.
  */
 function radixPasses(src: usize, dst: usize, n: i32, shift0: u32, passes: i32, varying: u32, cnt: usize): usize {
-  fillI(cnt, 1024, 0);
+  memory.fill(cnt, 0, (<usize>passes) << 10); // 256 i32 per pass
   let mask: u32 = 0; // passes that run
   for (let p = 0; p < passes; p++) if (((varying >>> (shift0 + (<u32>p << 3))) & 255) != 0) mask |= 1 << p;
   // Histograms of every pass's digit in one read (unused ones are never read).
