@@ -94,14 +94,14 @@ export function log1pSmall(a: f64): f64 {
  * general ones with k = 0 (0 - (a - b) and b - a round alike).
  */
 @inline export function logPair(x: v128): v128 {
-  const hi = i64x2.shr_s(x, 32);
-  const m = v128.and(hi, i64x2.splat(0x000fffff));
-  const i = v128.and(i64x2.add(m, i64x2.splat(0x95f64)), i64x2.splat(0x100000));
-  const k = i64x2.add(i64x2.sub(i64x2.shr_s(hi, 20), i64x2.splat(1023)), i64x2.shr_s(i, 20));
-  const high = v128.or(m, v128.xor(i, i64x2.splat(0x3ff00000)));
-  const xr = v128.or(i64x2.shl(high, 32), v128.and(x, i64x2.splat(0xffffffff)));
+  // Integer steps on the high words as i32 lanes (1 and 3), as log does in i32.
+  const m = v128.and(x, i32x4.splat(0x000fffff));
+  const i = v128.and(i32x4.add(m, i32x4.splat(0x95f64)), i32x4.splat(0x100000));
+  const k = i32x4.add(i32x4.sub(i32x4.shr_s(x, 20), i32x4.splat(1023)), i32x4.shr_s(i, 20));
+  const high = v128.or(m, v128.xor(i, i32x4.splat(0x3ff00000)));
+  const xr = v128.bitselect(high, x, i64x2.splat(0xffffffff00000000)); // new high words, x's low words
   const f = f64x2.sub(xr, f64x2.splat(1.0));
-  const dk = v128.convert_low<i32>(v128.shuffle<i32>(k, k, 0, 2, 0, 2));
+  const dk = v128.convert_low<i32>(v128.shuffle<i32>(k, k, 1, 3, 1, 3));
   const s = f64x2.div(f, f64x2.add(f64x2.splat(2.0), f));
   const z = f64x2.mul(s, s);
   const w = f64x2.mul(z, z);
@@ -118,6 +118,6 @@ export function log1pSmall(a: f64): f64 {
   const a = f64x2.sub(kHi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), kLo)), f));
   // dk*LN2_HI - (s*(f - r) - dk*LN2_LO - f)
   const b = f64x2.sub(kHi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), kLo), f));
-  const useA = i64x2.gt_s(v128.or(i64x2.sub(m, i64x2.splat(0x6147a)), i64x2.sub(i64x2.splat(0x6b851), m)), i64x2.splat(0));
-  return v128.bitselect(a, b, useA);
+  const useA = i32x4.gt_s(v128.or(i32x4.sub(m, i32x4.splat(0x6147a)), i32x4.sub(i32x4.splat(0x6b851), m)), i32x4.splat(0));
+  return v128.bitselect(a, b, v128.shuffle<i32>(useA, useA, 1, 1, 3, 3));
 }
