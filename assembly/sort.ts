@@ -12,7 +12,7 @@ const NARROW_BUDGET: i32 = 2;
 
 /**
  * LSD radix passes over packed (key << 32 | position) u64s in src[0, n): pass
- * p sorts stably on the key's 8 bits from shift0 + 8p (p < passes: 2, or 4
+ * p sorts stably on the key's 8 bits from shift0 + 8p (p < passes: 2 or 3, or 4
  * with shift0 = 0), skipped when those bits of `varying` are all 0; returns
  * where the result ends (src or dst). cnt: 4 x 256 i32.
  */
@@ -29,8 +29,10 @@ function radixPasses(src: usize, dst: usize, n: i32, shift0: u32, passes: i32, v
     sti(cnt, d1, ldi(cnt, d1) + 1);
     if (passes > 2) {
       const d2 = 512 + <i32>((key >>> 16) & 255);
-      const d3 = 768 + <i32>((key >>> 24) & 255);
       sti(cnt, d2, ldi(cnt, d2) + 1);
+    }
+    if (passes > 3) {
+      const d3 = 768 + <i32>((key >>> 24) & 255);
       sti(cnt, d3, ldi(cnt, d3) + 1);
     }
   }
@@ -90,10 +92,10 @@ function fixUp(packed: usize, n: i32, pVals: usize, lo: u32, budget: i32): bool 
  * (no NaN; -0 equals +0; `varying`: the key bits that differ between
  * entries): LSD radix passes on the key (the double's high 32 bits made
  * order-preserving), then equal keys put in exact value order by insertion
- * (stable). Only key bits that vary are sorted on; when the sign does not
- * vary, first just the 16 highest varying bits (two passes): the rest is a
- * short insertion fix-up unless the values crowd (more than NARROW_BUDGET
- * moves per value), which then takes all varying bytes. (Those passes can
+ * (stable). Only key bits that vary are sorted on, first just the 16
+ * highest varying ones (two passes; 24 in three when the sign varies): the
+ * rest is a short insertion fix-up unless the values crowd (more than
+ * NARROW_BUDGET moves per value), which then takes all varying bytes. (Those passes can
  * start from the fix-up's partial order: passes and insertion are both
  * stable, so equal values are still in entry order and the result is the
  * same.) Branch-free passes instead of ~n log n unpredictable comparisons.
@@ -104,13 +106,14 @@ function sortPacked(a: usize, b: usize, n: i32, pVals: usize, varying: u32, cnt:
     fixUp(a, n, pVals, 0, i32.MAX_VALUE); // one key: exact values decide
     return a;
   }
-  if ((varying >>> 31) == 0) {
-    // Narrow: the 16 highest varying bits, two passes.
-    const hi = 31 - <i32>clz<u32>(varying);
-    const lo = <u32>max<i32>(0, hi - 15);
-    const sorted = radixPasses(a, b, n, lo, 2, varying, cnt);
-    if (fixUp(sorted, n, pVals, lo, NARROW_BUDGET * n)) return sorted;
-  }
+  // Narrow: the key's highest varying bits first, the rest left to the fix-up.
+  // One sign: 16 bits (two passes). Both signs: the sign and exponent take 12
+  // of them and cluster, so 24 (three passes).
+  const hi = 31 - <i32>clz<u32>(varying);
+  const narrowPasses = hi == 31 ? 3 : 2;
+  const lo = <u32>max<i32>(0, hi + 1 - 8 * narrowPasses);
+  const narrow = radixPasses(a, b, n, lo, narrowPasses, varying, cnt);
+  if (fixUp(narrow, n, pVals, lo, NARROW_BUDGET * n)) return narrow;
   const sorted = radixPasses(a, b, n, 0, 4, varying, cnt);
   fixUp(sorted, n, pVals, 0, i32.MAX_VALUE);
   return sorted;

@@ -309,7 +309,11 @@ test('Rank: ascending, ties in stock order, position / n over non-NaN values, Na
       if (r % 6 === 1) src[i] = u < 0.05 ? NaN : Math.exp(8 * rng.normal()) * (rng.next() < 0.3 ? -1 : 1); // log-normal, both signs
       else if (r % 6 === 2) src[i] = 1 + rng.int(40) * 2 ** -52; // one high word
       else if (r % 6 === 3) src[i] = u < 0.05 ? NaN : Math.exp(14 + 2 * rng.normal()); // positive: volumes
-      else if (r % 6 === 4) src[i] = i % nS === 5 ? 1e300 : 1 + (r % 12 === 4 ? rng.next() * 2 ** -30 : rng.int(64) * 2 ** -40); // crowded below one outlier, distinct or tied
+      else if (r % 6 === 4) {
+        // Crowded below one outlier: distinct, tied, or tied with both signs.
+        const sign = r % 18 === 16 && rng.next() < 0.5 ? -1 : 1;
+        src[i] = i % nS === 5 ? 1e300 : sign * (1 + (r % 12 === 4 ? rng.next() * 2 ** -30 : rng.int(64) * 2 ** -40));
+      }
       else src[i] = u < 0.1 ? NaN : u < 0.4 ? rng.int(4) : u < 0.45 ? (rng.next() < 0.5 ? -Infinity : Infinity) : u < 0.5 ? -0 : rng.normal();
     }
     for (let s = 0; s < nS; s++) src[3 * nS + s] = NaN; // a row with no value
