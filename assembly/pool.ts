@@ -1,5 +1,5 @@
 /** The GFN pool's IC sums (src/pool/arena.ts). */
-import { ld, st, vld, vsplat } from './memory';
+import { ld, st, vld, vsplat, vst } from './memory';
 
 /**
  * Per day, the sum of x * y over the day's nS cells, as src/pool/normalized.ts
@@ -58,4 +58,73 @@ export function dayDots4(pX: usize, pA: usize, pB: usize, pC: usize, pD: usize, 
     st(pOut, 2 * nDays + d, c0 + f64x2.extract_lane(accC, 1));
     st(pOut, 3 * nDays + d, d0 + f64x2.extract_lane(accD, 1));
   }
+}
+
+/**
+ * src/metrics normalizeByDay (per day: (x - mean) / std over the non-NaN
+ * cells, population std; NaN cells and 0 / 0 become 0) from pRaw into pOut,
+ * then the day statistics src/pool/normalized.ts keeps of the result (mean and
+ * population std over all nS cells) into pMean, pStd. Every sum adds in the
+ * TypeScript order, one cell at a time (a NaN cell adds +0: the same bits as
+ * skipping it, since these sums start at +0 and never become -0), so the
+ * results are the same to the bit.
+ */
+export function normalizeDays(pRaw: usize, pOut: usize, nDays: i32, nS: i32, pMean: usize, pStd: usize): void {
+  const fS = <f64>nS;
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let n = 0;
+    let sum: f64 = 0;
+    for (let s = o; s < o + nS; s++) {
+      const v = ld(pRaw, s);
+      const ok = v == v;
+      n += <i32>ok;
+      sum += select<f64>(v, 0, ok);
+    }
+    const mean = sum / <f64>n;
+    let ss: f64 = 0;
+    for (let s = o; s < o + nS; s++) {
+      const v = ld(pRaw, s);
+      const c = v - mean;
+      ss += select<f64>(c * c, 0, v == v);
+    }
+    const std = Math.sqrt(ss / <f64>n);
+    const meanV = vsplat(mean);
+    const stdV = vsplat(std);
+    let s = o;
+    for (; s + 1 < o + nS; s += 2) {
+      const z = f64x2.div(f64x2.sub(vld(pRaw, s), meanV), stdV);
+      vst(pOut, s, v128.and(z, f64x2.eq(z, z)));
+    }
+    if (s < o + nS) {
+      const z = (ld(pRaw, s) - mean) / std;
+      st(pOut, s, z == z ? z : 0);
+    }
+    // The day statistics of the normalized values (all nS cells).
+    let total: f64 = 0;
+    for (let k = o; k < o + nS; k++) total += ld(pOut, k);
+    const m = total / fS;
+    let sq: f64 = 0;
+    for (let k = o; k < o + nS; k++) {
+      const c = ld(pOut, k) - m;
+      sq += c * c;
+    }
+    st(pMean, d, m);
+    st(pStd, d, Math.sqrt(sq / fS));
+  }
+}
+
+/** src/pool/consistency.ts meanSquaredDifference: mean over days of the mean over stocks of (a - b)^2, in its order. */
+export function meanSquaredDifference(pA: usize, pB: usize, nDays: i32, nS: i32): f64 {
+  let total: f64 = 0;
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let s: f64 = 0;
+    for (let i = o; i < o + nS; i++) {
+      const diff = ld(pA, i) - ld(pB, i);
+      s += diff * diff;
+    }
+    total += s / <f64>nS;
+  }
+  return total / <f64>nDays;
 }

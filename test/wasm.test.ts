@@ -28,9 +28,10 @@ test('src/expr/wasm/kernels.wasm matches a fresh build of assembly/', async () =
   }
 });
 
-test('pool ICs from the WebAssembly arena equal the TypeScript loop bit for bit (odd stock count, NaNs, flat days)', async () => {
+test('pool normalization, ICs and consistency distances from the WebAssembly arena equal the TypeScript loops bit for bit (odd stock count, NaNs, flat days, empty days)', async () => {
   const { AlphaArena } = await import('../src/pool/arena.js');
   const { meanDailyIC, meanDailyICs, normalizeAlpha } = await import('../src/pool/normalized.js');
+  const { meanSquaredDifference } = await import('../src/pool/consistency.js');
   const { Rng } = await import('../src/util/rng.js');
   const nDays = 40;
   const nStocks = 37;
@@ -40,6 +41,7 @@ test('pool ICs from the WebAssembly arena equal the TypeScript loop bit for bit 
       const u = rng.next();
       if (u < 0.05) return NaN;
       if (k === 4 && Math.floor(i / nStocks) % 7 === 0) return 3; // a flat day
+      if (k === 3 && Math.floor(i / nStocks) % 11 === 0) return NaN; // a day without values
       return rng.normal() * (k + 1) + (i % nStocks) * 0.01 * k;
     }),
   );
@@ -49,9 +51,16 @@ test('pool ICs from the WebAssembly arena equal the TypeScript loop bit for bit 
   const plain = raws.map((r) => normalizeAlpha(r, nDays, nStocks));
   assert.ok(inArena.every((a) => a.values.buffer !== plain[0].values.buffer));
   assert.equal(arena.take(), undefined, 'all slots taken');
+  const sameBits = (a: Float64Array, b: Float64Array): boolean => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  for (let i = 0; i < raws.length; i++) {
+    assert.ok(sameBits(inArena[i].values, plain[i].values), `normalized values ${i}`);
+    assert.ok(sameBits(inArena[i].dayMean, plain[i].dayMean) && sameBits(inArena[i].dayStd, plain[i].dayStd), `day statistics ${i}`);
+  }
   for (let i = 0; i < raws.length; i++) {
     for (let j = 0; j < raws.length; j++) {
       assert.ok(Object.is(meanDailyIC(inArena[i], inArena[j], nDays, nStocks), meanDailyIC(plain[i], plain[j], nDays, nStocks)), `IC ${i} ${j}`);
+      const msd = meanSquaredDifference(inArena[i].values, inArena[j].values, nDays, nStocks);
+      assert.ok(Object.is(msd, meanSquaredDifference(plain[i].values, plain[j].values, nDays, nStocks)), `mean squared difference ${i} ${j}`);
       // Groups of 1 to 5 members (one pass takes four; a short group repeats a partner).
       const members = Array.from({ length: 1 + ((i + j) % 5) }, (_, m) => (i + j + m + 1) % raws.length);
       const grouped = meanDailyICs(inArena[i], members.map((m) => inArena[m]), nDays, nStocks);

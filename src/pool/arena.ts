@@ -15,6 +15,8 @@ interface ArenaExports {
   memory: WebAssembly.Memory;
   dayDots(pX: number, pY: number, nDays: number, nS: number, pOut: number): void;
   dayDots4(pX: number, pA: number, pB: number, pC: number, pD: number, nDays: number, nS: number, pOut: number): void;
+  normalizeDays(pRaw: number, pOut: number, nDays: number, nS: number, pMean: number, pStd: number): void;
+  meanSquaredDifference(pA: number, pB: number, nDays: number, nS: number): number;
 }
 
 /** The module's static data stays below this. */
@@ -25,9 +27,12 @@ const byMemory = new WeakMap<ArrayBufferLike, AlphaArena>();
 
 export class AlphaArena {
   private readonly free: number[] = [];
-  /** Byte offset of the per-day sum outputs: four rows of nDays. */
+  /** Byte offset of the per-day sum outputs: four rows of nDays (also the day statistics of normalizeInto). */
   private readonly out: number;
   private readonly sums: Float64Array[];
+  /** Where raw values from outside are copied to be normalized (one alpha's cells). */
+  private readonly rawAt: number;
+  private readonly raw: Float64Array;
 
   private constructor(
     private readonly wasm: ArenaExports,
@@ -38,16 +43,19 @@ export class AlphaArena {
     const cellBytes = nDays * nStocks * 8;
     const slotBytes = Math.ceil(cellBytes / 64) * 64;
     this.out = BASE;
-    const first = BASE + Math.ceil((4 * nDays * 8) / 64) * 64;
+    this.rawAt = BASE + Math.ceil((4 * nDays * 8) / 64) * 64;
+    const first = this.rawAt + slotBytes;
     for (let k = slots - 1; k >= 0; k--) this.free.push(first + k * slotBytes);
     const buffer = wasm.memory.buffer;
     this.sums = [0, 1, 2, 3].map((k) => new Float64Array(buffer, this.out + k * nDays * 8, nDays));
+    this.raw = new Float64Array(buffer, this.rawAt, nDays * nStocks);
     byMemory.set(buffer, this);
   }
 
   /** An arena of `slots` alphas of nDays x nStocks, or undefined if WebAssembly cannot hold them. */
   static create(slots: number, nDays: number, nStocks: number): AlphaArena | undefined {
-    const bytes = BASE + Math.ceil((4 * nDays * 8) / 64) * 64 + slots * Math.ceil((nDays * nStocks * 8) / 64) * 64;
+    // The sums, a staging area for raw values, then the slots.
+    const bytes = BASE + Math.ceil((4 * nDays * 8) / 64) * 64 + (slots + 1) * Math.ceil((nDays * nStocks * 8) / 64) * 64;
     if (bytes > MAX_BYTES) return undefined;
     const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as ArenaExports;
     const have = wasm.memory.buffer.byteLength;
@@ -81,6 +89,23 @@ export class AlphaArena {
     const at = (i: number): number => others[Math.min(i, k - 1)].byteOffset;
     this.wasm.dayDots4(x.byteOffset, at(0), at(1), at(2), at(3), this.nDays, this.nStocks, this.out);
     return this.sums.slice(0, k);
+  }
+
+  /**
+   * normalizeByDay of `raw` (any array, copied in) into `out` (a slot of this arena), and the per-day mean
+   * and population std of the result into dayMean and dayStd, as src/pool/normalized.ts computes them
+   * (the same sums in the same order: the same bits).
+   */
+  normalizeInto(raw: Float64Array, out: Float64Array, dayMean: Float64Array, dayStd: Float64Array): void {
+    this.raw.set(raw);
+    this.wasm.normalizeDays(this.rawAt, out.byteOffset, this.nDays, this.nStocks, this.out, this.out + this.nDays * 8);
+    dayMean.set(this.sums[0]);
+    dayStd.set(this.sums[1]);
+  }
+
+  /** Mean over days of the mean over stocks of (a - b)^2 (both views of this arena), as src/pool/consistency.ts adds it. */
+  meanSquaredDifference(a: Float64Array, b: Float64Array): number {
+    return this.wasm.meanSquaredDifference(a.byteOffset, b.byteOffset, this.nDays, this.nStocks);
   }
 }
 

@@ -7,6 +7,7 @@
  *   loss = sum_k w_k * mean over days of (mean over stocks of (q - m_k)^2)
  *   reward = exp(-loss); 0 when the pool has fewer than 2 members or no neighbour.
  */
+import { sharedArena } from './arena.js';
 
 export interface ConsistencyMember {
   readonly normalized: Float64Array;
@@ -35,6 +36,8 @@ export function embeddingDistance(a: Float32Array, b: Float32Array): number {
 
 /** Mean over days of the mean over stocks of (a - b)^2. */
 export function meanSquaredDifference(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): number {
+  const arena = sharedArena(a, b);
+  if (arena) return arena.meanSquaredDifference(a, b); // compiled, the same sums in the same order
   let total = 0;
   for (let d = 0; d < nDays; d++) {
     const o = d * nStocks;

@@ -47,6 +47,11 @@ export function normalizeAlphaInto(raw: Float64Array, nDays: number, nStocks: nu
   if (raw.length !== nDays * nStocks) {
     throw new Error(`alpha values have ${raw.length} cells, expected ${nDays} days x ${nStocks} stocks = ${nDays * nStocks}`);
   }
+  const arena = sharedArena(out.values);
+  if (arena) {
+    arena.normalizeInto(raw, out.values, out.dayMean as Float64Array, out.dayStd as Float64Array); // compiled, the same bits
+    return out;
+  }
   normalizeByDay(raw, nDays, nStocks, out.values as Float64Array<ArrayBuffer>);
   dayStatsInto(out.values, nDays, nStocks, out.dayMean as Float64Array, out.dayStd as Float64Array);
   return out;
