@@ -18,4 +18,4 @@ export { rankRows, rankRowsScratch, sortPositions, sortPositionsScratch, dailyRa
 export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rolling';
 export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
 export { unary, binary } from './elementwise';
-export { dayDots, dayDots4, normalizeDays, meanSquaredDifference } from './pool';
+export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';

@@ -128,3 +128,68 @@ export function meanSquaredDifference(pA: usize, pB: usize, nDays: i32, nS: i32)
   }
   return total / <f64>nDays;
 }
+
+/** dayDots for one day and four x rows against one y row, into four sums (dayDots' order in each). */
+@inline function dayDots4Rows(x0: usize, x1: usize, x2: usize, x3: usize, y: usize, o: i32, nS: i32, out: usize, stride: i32): void {
+  const end = o + nS;
+  let a0 = vsplat(0);
+  let a1 = vsplat(0);
+  let a2 = vsplat(0);
+  let a3 = vsplat(0);
+  let i = o;
+  for (; i + 1 < end; i += 2) {
+    const v = vld(y, i);
+    a0 = f64x2.add(a0, f64x2.mul(vld(x0, i), v));
+    a1 = f64x2.add(a1, f64x2.mul(vld(x1, i), v));
+    a2 = f64x2.add(a2, f64x2.mul(vld(x2, i), v));
+    a3 = f64x2.add(a3, f64x2.mul(vld(x3, i), v));
+  }
+  let s0 = f64x2.extract_lane(a0, 0);
+  let s1 = f64x2.extract_lane(a1, 0);
+  let s2 = f64x2.extract_lane(a2, 0);
+  let s3 = f64x2.extract_lane(a3, 0);
+  if (i < end) {
+    const v = ld(y, i);
+    s0 += ld(x0, i) * v;
+    s1 += ld(x1, i) * v;
+    s2 += ld(x2, i) * v;
+    s3 += ld(x3, i) * v;
+  }
+  st(out, 0, s0 + f64x2.extract_lane(a0, 1));
+  st(out, stride, s1 + f64x2.extract_lane(a1, 1));
+  st(out, 2 * stride, s2 + f64x2.extract_lane(a2, 1));
+  st(out, 3 * stride, s3 + f64x2.extract_lane(a3, 1));
+}
+
+/**
+ * dayDots of each of nX alphas with each of nY others (byte offsets in the
+ * i32 arrays pXs, pYs), into out[(x * nY + y) * nDays + d]: each sum equal to
+ * dayDots(x, y) to the bit. Day by day, so an other's day row is read from
+ * memory once for all the x (a window of candidates against a pool's members
+ * reads the members once instead of once per candidate).
+ */
+export function dayDotsBatch(pXs: usize, nX: i32, pYs: usize, nY: i32, nDays: i32, nS: i32, pOut: usize): void {
+  const stride = nY * nDays; // from one x's sums to the next x's
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    for (let y = 0; y < nY; y++) {
+      const pY = <usize>load<i32>(pYs + ((<usize>y) << 2));
+      for (let x = 0; x < nX; x += 4) {
+        // Fewer than four left: repeat the last (its sums are written again, the same).
+        const last = nX - 1;
+        const p0 = <usize>load<i32>(pXs + ((<usize>x) << 2));
+        const p1 = <usize>load<i32>(pXs + ((<usize>min(x + 1, last)) << 2));
+        const p2 = <usize>load<i32>(pXs + ((<usize>min(x + 2, last)) << 2));
+        const p3 = <usize>load<i32>(pXs + ((<usize>min(x + 3, last)) << 2));
+        const k = nX - x < 4 ? nX - x : 4;
+        const out = pOut + ((<usize>((x * nY + y) * nDays + d)) << 3);
+        if (k == 4) dayDots4Rows(p0, p1, p2, p3, pY, o, nS, out, stride);
+        else {
+          // A short group: its rows are computed into scratch sums, then the first k kept.
+          dayDots4Rows(p0, p1, p2, p3, pY, o, nS, pOut + ((<usize>(nX * stride)) << 3), 1);
+          for (let j = 0; j < k; j++) st(out, j * stride, ld(pOut + ((<usize>(nX * stride)) << 3), j));
+        }
+      }
+    }
+  }
+}

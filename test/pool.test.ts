@@ -391,3 +391,42 @@ test('GFN pool: rebuilt from its pool file, it is the same pool and behaves iden
   }
   assert.deepEqual(rebuilt.toPoolFile(), pool.toPoolFile());
 });
+
+test('GFN pool: staged windows (stage, prepareStaged, tryStaged in order) give exactly the results of one-by-one tries', () => {
+  const rng = new Rng(33);
+  const nDays = 24;
+  const nStocks = 31;
+  const target = randomPanel(rng, nDays, nStocks);
+  const opts = { capacity: 4, target, nDays, nStocks, icGate: 0.7 };
+  const oneByOne = new GfnPool(opts);
+  const staged = new GfnPool({ ...opts, stageCapacity: 6 });
+  const randomEmbedding = () => Float32Array.from({ length: 8 }, () => rng.normal());
+  let admittedMidWindow = 0;
+  let replacedMidWindow = 0;
+  let duplicates = 0;
+  for (let window = 0; window < 5; window++) {
+    const size = 1 + (window % 3) * 2 + (window === 4 ? 1 : 0); // 1, 3, 5, 1, 4 candidates
+    const batch: { expr: string; raw: Float64Array; embedding: Float32Array }[] = [];
+    for (let k = 0; k < size; k++) {
+      // The third of a window nearly repeats the second (a near-duplicate when that one was admitted mid-window).
+      const raw = k === 2 ? noisyCopy(rng, batch[1].raw, 1e-9) : noisyCopy(rng, target, 0.5 + 4 * rng.next());
+      batch.push({ expr: `w${window}c${k}`, raw, embedding: randomEmbedding() });
+    }
+    const handles = batch.map((c) => staged.stage(c.raw));
+    staged.prepareStaged();
+    batch.forEach((c, k) => {
+      const want = oneByOne.tryAdd(c.expr, c.raw, c.embedding);
+      const got = staged.tryStaged(handles[k], c.expr, c.embedding);
+      assert.deepEqual(got, want, `window ${window} candidate ${k}`);
+      if (k < batch.length - 1 && got.admitted) admittedMidWindow++;
+      if (k < batch.length - 1 && got.replaced) replacedMidWindow++;
+      if (got.duplicateOf) duplicates++;
+    });
+    staged.releaseStaged();
+    assert.deepEqual(staged.toPoolFile(), oneByOne.toPoolFile());
+  }
+  assert.ok(admittedMidWindow > 0 && replacedMidWindow > 0 && duplicates > 0, `the scenario must admit and replace members before a window ends and meet a near-duplicate (${admittedMidWindow}, ${replacedMidWindow}, ${duplicates})`);
+  assert.throws(() => {
+    for (let i = 0; i < 7; i++) staged.stage(noisyCopy(rng, target, 1));
+  }, /at most 6 candidates/);
+});

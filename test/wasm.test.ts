@@ -45,7 +45,7 @@ test('pool normalization, ICs and consistency distances from the WebAssembly are
       return rng.normal() * (k + 1) + (i % nStocks) * 0.01 * k;
     }),
   );
-  const arena = AlphaArena.create(raws.length, nDays, nStocks);
+  const arena = AlphaArena.create(raws.length, nDays, nStocks, { maxX: raws.length, maxY: raws.length });
   assert.ok(arena);
   const inArena = raws.map((r) => normalizeAlpha(r, nDays, nStocks, arena));
   const plain = raws.map((r) => normalizeAlpha(r, nDays, nStocks));
@@ -60,6 +60,16 @@ test('pool normalization, ICs and consistency distances from the WebAssembly are
     for (let j = 0; j < raws.length; j++) {
       assert.ok(Object.is(meanDailyIC(inArena[i], inArena[j], nDays, nStocks), meanDailyIC(plain[i], plain[j], nDays, nStocks)), `IC ${i} ${j}`);
       const msd = meanSquaredDifference(inArena[i].values, inArena[j].values, nDays, nStocks);
+      if (j === 0) {
+        // The batch of every alpha against every other (five: one group of four and a short group).
+        const batch = arena.dayDotsBatch(inArena.map((a) => a.values), inArena.map((a) => a.values));
+        for (let x = 0; x < raws.length; x++) {
+          for (let y = 0; y < raws.length; y++) {
+            const single = Float64Array.from(arena.dayDots(inArena[x].values, inArena[y].values));
+            assert.ok(sameBits(batch(x, y), single), `batch day sums ${x} ${y}`);
+          }
+        }
+      }
       assert.ok(Object.is(msd, meanSquaredDifference(plain[i].values, plain[j].values, nDays, nStocks)), `mean squared difference ${i} ${j}`);
       // Groups of 1 to 5 members (one pass takes four; a short group repeats a partner).
       const members = Array.from({ length: 1 + ((i + j) % 5) }, (_, m) => (i + j + m + 1) % raws.length);

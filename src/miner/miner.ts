@@ -31,7 +31,7 @@ import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
 import { sampleTrajectories, type SampledTrajectory } from './env.js';
-import { rewardEpisode, type EpisodeStatus, type RewardTiming } from './reward.js';
+import { rewardStaged, stageEpisode, type EpisodeStatus, type RewardTiming, type StagedEpisode } from './reward.js';
 import { WeightSchedule, type WeightDecayType } from './schedule.js';
 import { trajectoryBalance, type TrajectoryBatch } from './trajectoryBalance.js';
 
@@ -202,7 +202,7 @@ export class Miner {
 
   private poolOptions() {
     const { train } = this.data;
-    return { capacity: this.config.poolCapacity, target: evaluateTarget(train), nDays: train.nDays, nStocks: train.nStocks };
+    return { capacity: this.config.poolCapacity, target: evaluateTarget(train), nDays: train.nDays, nStocks: train.nStocks, stageCapacity: this.config.updateFreq };
   }
 
   /** A fresh run. */
@@ -276,6 +276,9 @@ export class Miner {
     this.startedAt = performance.now();
     this.episodesAtStart = this.episode;
     const timing: RewardTiming = { evaluateMs: 0, poolMs: 0 };
+    /** The current window's episodes from `processed` on, evaluated and staged in the pool. */
+    let staged: Map<number, StagedEpisode> | undefined;
+    this.pool.releaseStaged(); // none left from an earlier run() stopped mid-window
     while (this.episode < stopAt) {
       if (!this.pending) {
         const size = Math.min(updateFreq, nEpisodes - this.episode);
@@ -286,9 +289,18 @@ export class Miner {
         await new Promise((r) => setImmediate(r)); // let signals and timers run once per window
       }
       const w = this.pending;
+      if (!staged) {
+        // Evaluate and stage the window's (remaining) episodes, then their ICs with the target and the
+        // members in one batch: the members' values are read once per window, not once per candidate.
+        staged = new Map();
+        for (let i = w.processed; i < w.trajectories.length; i++) staged.set(i, stageEpisode(w.trajectories[i].tokens, this.pool, this.data.train, timing));
+        const t0 = performance.now();
+        this.pool.prepareStaged();
+        timing.poolMs += performance.now() - t0;
+      }
       const traj = w.trajectories[w.processed];
       const weights = this.schedule.at(this.episode);
-      const r = rewardEpisode(traj.tokens, traj.embedding, this.pool, this.data.train, weights, timing);
+      const r = rewardStaged(staged.get(w.processed) as StagedEpisode, traj.embedding, this.pool, weights, timing);
       w.logRewards[w.processed++] = r.logReward;
       this.episode++;
       this.profile.episodes++;
@@ -297,6 +309,8 @@ export class Miner {
         // A full window gets its update; a shorter last window does not (as in the published loop).
         if (w.trajectories.length === updateFreq) this.update(w);
         this.pending = null;
+        this.pool.releaseStaged();
+        staged = undefined;
       }
       opts.hooks?.onEpisode?.(this);
       if (this.episode % logFreq === 0 || this.episode === nEpisodes) {
@@ -304,6 +318,7 @@ export class Miner {
         opts.hooks?.onLog?.(record, this);
       }
     }
+    this.pool.releaseStaged();
     this.profile.evaluation = timing.evaluateMs;
     this.profile.pool = timing.poolMs;
     const pool = this.poolFile();

@@ -37,7 +37,7 @@ export function combineReward(parts: { ic: number; consistency: number; novelty:
 
 const noReward = (status: EpisodeStatus, expr: string): EpisodeReward => ({ status, expr, reward: 0, logReward: LOG_REWARD_FLOOR, ic: 0, novelty: 0, consistency: 0, admitted: false });
 
-/** Evaluates a finished trajectory's expression, offers it to the pool and returns its reward. */
+/** Where the reward's time goes. */
 export interface RewardTiming {
   /** ms evaluating expressions. */
   evaluateMs: number;
@@ -45,22 +45,36 @@ export interface RewardTiming {
   poolMs: number;
 }
 
-export function rewardEpisode(tokens: readonly number[], embedding: Float32Array, pool: GfnPool, data: StockData, weights: RewardWeights, timing?: RewardTiming): EpisodeReward {
+/** An episode evaluated ahead of its reward: its candidate staged in the pool (`handle`), or why not. */
+export interface StagedEpisode {
+  status: EpisodeStatus;
+  expr: string;
+  /** The pool's handle of the staged candidate (status 'valid'). */
+  handle: number;
+}
+
+/**
+ * An episode's reward comes in two steps, so a window of episodes shares one
+ * pass over the pool's members: `stageEpisode` evaluates the expression and
+ * stages its normalized values in the pool; after the window is staged and
+ * `pool.prepareStaged()` has run, `rewardStaged` tries each, in order (the
+ * same results as trying them one by one as they come).
+ */
+export function stageEpisode(tokens: readonly number[], pool: GfnPool, data: StockData, timing?: RewardTiming): StagedEpisode {
   const builder = builderOf(tokens);
-  if (!builder.isValid()) return noReward('invalid', '');
+  if (!builder.isValid()) return { status: 'invalid', expr: '', handle: -1 };
   const expr: Expr = builder.build();
   const text = printExpr(expr);
   const t0 = performance.now();
   let t1 = NaN; // when the pool got the values
-  let res: GfnTryResult;
   try {
-    // The pool copies what it keeps (normalized), so it reads the evaluation's own buffer.
-    res = withExprValues(expr, data, (values) => {
+    const handle = withExprValues(expr, data, (values) => {
       t1 = performance.now();
-      return pool.tryAdd(text, values, embedding);
+      return pool.stage(values);
     });
+    return { status: 'valid', expr: text, handle };
   } catch (e) {
-    if (isOutOfRangeError(e)) return noReward('out-of-range', text);
+    if (isOutOfRangeError(e)) return { status: 'out-of-range', expr: text, handle: -1 };
     throw e;
   } finally {
     if (timing) {
@@ -70,6 +84,14 @@ export function rewardEpisode(tokens: readonly number[], embedding: Float32Array
       timing.poolMs += t2 - split;
     }
   }
+}
+
+/** The reward of a staged episode (see `stageEpisode`). */
+export function rewardStaged(staged: StagedEpisode, embedding: Float32Array, pool: GfnPool, weights: RewardWeights, timing?: RewardTiming): EpisodeReward {
+  if (staged.status !== 'valid') return noReward(staged.status, staged.expr);
+  const t0 = performance.now();
+  const res = pool.tryStaged(staged.handle, staged.expr, embedding);
+  if (timing) timing.poolMs += performance.now() - t0;
   const reward = combineReward(res, weights);
-  return { status: 'valid', expr: text, reward, logReward: Math.log(reward), ic: res.ic, novelty: res.novelty, consistency: res.consistency, admitted: res.admitted };
+  return { status: 'valid', expr: staged.expr, reward, logReward: Math.log(reward), ic: res.ic, novelty: res.novelty, consistency: res.consistency, admitted: res.admitted };
 }

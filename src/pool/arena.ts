@@ -17,6 +17,25 @@ interface ArenaExports {
   dayDots4(pX: number, pA: number, pB: number, pC: number, pD: number, nDays: number, nS: number, pOut: number): void;
   normalizeDays(pRaw: number, pOut: number, nDays: number, nS: number, pMean: number, pStd: number): void;
   meanSquaredDifference(pA: number, pB: number, nDays: number, nS: number): number;
+  dayDotsBatch(pXs: number, nX: number, pYs: number, nY: number, nDays: number, nS: number, pOut: number): void;
+}
+
+/** Room for `dayDotsBatch`: up to maxX alphas against up to maxY others. */
+export interface BatchRoom {
+  maxX: number;
+  maxY: number;
+}
+
+const align64 = (b: number): number => Math.ceil(b / 64) * 64;
+
+/** Byte offsets of an arena's regions: the day sums, the batch offsets and sums, the raw staging area, the slots. */
+function layout(slots: number, nDays: number, nStocks: number, batch: BatchRoom): { batchIndex: number; batchOut: number; raw: number; first: number; slotBytes: number; end: number } {
+  const slotBytes = align64(nDays * nStocks * 8);
+  const batchIndex = BASE + align64(4 * nDays * 8);
+  const batchOut = batchIndex + align64((batch.maxX + batch.maxY) * 4);
+  const raw = batchOut + (batch.maxX > 0 ? align64((batch.maxX * batch.maxY * nDays + 4) * 8) : 0);
+  const first = raw + slotBytes;
+  return { batchIndex, batchOut, raw, first, slotBytes, end: first + slots * slotBytes };
 }
 
 /** The module's static data stays below this. */
@@ -33,34 +52,39 @@ export class AlphaArena {
   /** Where raw values from outside are copied to be normalized (one alpha's cells). */
   private readonly rawAt: number;
   private readonly raw: Float64Array;
+  private readonly batchIndex: Int32Array;
+  private readonly batchOut: number;
 
   private constructor(
     private readonly wasm: ArenaExports,
     readonly nDays: number,
     readonly nStocks: number,
     slots: number,
+    readonly batch: BatchRoom,
   ) {
-    const cellBytes = nDays * nStocks * 8;
-    const slotBytes = Math.ceil(cellBytes / 64) * 64;
+    const at = layout(slots, nDays, nStocks, batch);
     this.out = BASE;
-    this.rawAt = BASE + Math.ceil((4 * nDays * 8) / 64) * 64;
-    const first = this.rawAt + slotBytes;
-    for (let k = slots - 1; k >= 0; k--) this.free.push(first + k * slotBytes);
+    this.rawAt = at.raw;
+    for (let k = slots - 1; k >= 0; k--) this.free.push(at.first + k * at.slotBytes);
     const buffer = wasm.memory.buffer;
     this.sums = [0, 1, 2, 3].map((k) => new Float64Array(buffer, this.out + k * nDays * 8, nDays));
     this.raw = new Float64Array(buffer, this.rawAt, nDays * nStocks);
+    this.batchIndex = new Int32Array(buffer, at.batchIndex, batch.maxX + batch.maxY);
+    this.batchOut = at.batchOut;
     byMemory.set(buffer, this);
   }
 
-  /** An arena of `slots` alphas of nDays x nStocks, or undefined if WebAssembly cannot hold them. */
-  static create(slots: number, nDays: number, nStocks: number): AlphaArena | undefined {
-    // The sums, a staging area for raw values, then the slots.
-    const bytes = BASE + Math.ceil((4 * nDays * 8) / 64) * 64 + (slots + 1) * Math.ceil((nDays * nStocks * 8) / 64) * 64;
+  /**
+   * An arena of `slots` alphas of nDays x nStocks (and room for `dayDotsBatch` of up to batch.maxX against
+   * batch.maxY), or undefined if WebAssembly cannot hold them.
+   */
+  static create(slots: number, nDays: number, nStocks: number, batch: BatchRoom = { maxX: 0, maxY: 0 }): AlphaArena | undefined {
+    const bytes = layout(slots, nDays, nStocks, batch).end;
     if (bytes > MAX_BYTES) return undefined;
     const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as ArenaExports;
     const have = wasm.memory.buffer.byteLength;
     if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / 65536));
-    return new AlphaArena(wasm, nDays, nStocks, slots);
+    return new AlphaArena(wasm, nDays, nStocks, slots, batch);
   }
 
   /** A zeroed slot for one alpha's values, or undefined when all are taken. */
@@ -101,6 +125,23 @@ export class AlphaArena {
     this.wasm.normalizeDays(this.rawAt, out.byteOffset, this.nDays, this.nStocks, this.out, this.out + this.nDays * 8);
     dayMean.set(this.sums[0]);
     dayStd.set(this.sums[1]);
+  }
+
+  /**
+   * Per day, the sum of x * y for each x of `xs` and y of `ys` (all views of this arena; at most batch.maxX
+   * and batch.maxY of them): `sums(i, j)` is dayDots(xs[i], ys[j]) to the bit. The others' values are read
+   * once for all the xs. The sums are overwritten by the next call.
+   */
+  dayDotsBatch(xs: readonly Float64Array[], ys: readonly Float64Array[]): (i: number, j: number) => Float64Array {
+    const nX = xs.length;
+    const nY = ys.length;
+    if (nX > this.batch.maxX || nY > this.batch.maxY) throw new Error(`dayDotsBatch has room for ${this.batch.maxX} x ${this.batch.maxY}, got ${nX} x ${nY}`);
+    xs.forEach((x, i) => (this.batchIndex[i] = x.byteOffset));
+    ys.forEach((y, j) => (this.batchIndex[nX + j] = y.byteOffset));
+    const pIndex = this.batchIndex.byteOffset;
+    if (nX > 0 && nY > 0) this.wasm.dayDotsBatch(pIndex, nX, pIndex + nX * 4, nY, this.nDays, this.nStocks, this.batchOut);
+    const all = new Float64Array(this.wasm.memory.buffer, this.batchOut, nX * nY * this.nDays);
+    return (i, j) => all.subarray((i * nY + j) * this.nDays, (i * nY + j + 1) * this.nDays);
   }
 
   /** Mean over days of the mean over stocks of (a - b)^2 (both views of this arena), as src/pool/consistency.ts adds it. */

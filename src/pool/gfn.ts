@@ -10,8 +10,8 @@
  */
 import { consistencyReward } from './consistency.js';
 import type { PoolFile } from './file.js';
-import { MemberStore } from './members.js';
-import { AlphaArena } from './arena.js';
+import { MemberStore, type KnownDaySums } from './members.js';
+import { AlphaArena, sharedArena } from './arena.js';
 import { allocateAlpha, normalizeAlpha, normalizeAlphaInto, type NormalizedAlpha } from './normalized.js';
 import { leastSquaresWeights } from './weights.js';
 
@@ -29,6 +29,8 @@ export interface GfnPoolOptions {
   temperature?: number;
   /** A signed mutual IC above this marks a near-duplicate, default 0.99. */
   duplicateThreshold?: number;
+  /** How many candidates can be staged at once (`stage`, a miner's window of episodes), default 0. */
+  stageCapacity?: number;
 }
 
 export interface GfnTryResult {
@@ -71,6 +73,14 @@ export class GfnPool {
   private scratch: NormalizedAlpha;
   /** Where the target, the members and the scratch live, so their ICs run in WebAssembly (undefined: too large; plain arrays). */
   private readonly arena: AlphaArena | undefined;
+  readonly stageCapacity: number;
+  /** Candidates normalized ahead of their tries, in stage order (see `stage`). */
+  private staged: NormalizedAlpha[] = [];
+  /** Day sums of each staged candidate with `stagedOthers[j]` (the target, then the members when `prepareStaged` ran). */
+  private stagedSums: ((i: number, j: number) => Float64Array) | undefined;
+  private stagedOthers: NormalizedAlpha[] = [];
+  /** Buffers for staged candidates: the ones not admitted and the ones of replaced members. */
+  private spare: NormalizedAlpha[] = [];
 
   constructor(opts: GfnPoolOptions) {
     if (!(opts.capacity >= 1)) throw new Error('pool capacity must be at least 1');
@@ -81,8 +91,9 @@ export class GfnPool {
     this.k = opts.k ?? 3;
     this.temperature = opts.temperature ?? 0.1;
     this.duplicateThreshold = opts.duplicateThreshold ?? 0.99;
-    // Slots: the target, the members and the scratch (a replaced member's buffers become the next scratch).
-    this.arena = AlphaArena.create(opts.capacity + 2, opts.nDays, opts.nStocks);
+    this.stageCapacity = opts.stageCapacity ?? 0;
+    // Slots: the target, the members, the scratch (a replaced member's buffers become the next scratch) and the staged.
+    this.arena = AlphaArena.create(opts.capacity + 2 + this.stageCapacity, opts.nDays, opts.nStocks, { maxX: this.stageCapacity, maxY: opts.capacity + 1 });
     this.target = normalizeAlpha(opts.target, opts.nDays, opts.nStocks, this.arena);
     this.store = new MemberStore<Float32Array>(opts.capacity, opts.nDays, opts.nStocks);
     this.scratch = allocateAlpha(opts.nDays, opts.nStocks, this.arena);
@@ -122,8 +133,79 @@ export class GfnPool {
   /** Full admission + rewards for a newly sampled alpha; rawValues = evaluator output [nDays][nStocks]. */
   tryAdd(expr: string, rawValues: Float64Array, embedding: Float32Array): GfnTryResult {
     const candidate = normalizeAlphaInto(rawValues, this.nDays, this.nStocks, this.scratch);
-    const probe = this.store.probe(candidate, this.target, this.duplicateThreshold);
+    const { result, freed } = this.offer(expr, candidate, embedding);
+    // An admitted candidate keeps its buffers; the scratch becomes the replaced member's, or new ones.
+    if (result.admitted) this.scratch = freed ?? allocateAlpha(this.nDays, this.nStocks, this.arena);
+    return result;
+  }
+
+  /**
+   * Normalizes a candidate's raw values ahead of its try and returns its handle
+   * for `tryStaged`. A miner stages a window's candidates, calls
+   * `prepareStaged` once, then tries them in order: the same results as
+   * `tryAdd` one by one, but the members' values are read once for the window
+   * instead of once per candidate.
+   */
+  stage(rawValues: Float64Array): number {
+    if (this.staged.length >= this.stageCapacity) throw new Error(`the pool stages at most ${this.stageCapacity} candidates at once`);
+    const alpha = this.spare.pop() ?? allocateAlpha(this.nDays, this.nStocks, this.arena);
+    this.staged.push(normalizeAlphaInto(rawValues, this.nDays, this.nStocks, alpha));
+    this.stagedSums = undefined;
+    return this.staged.length - 1;
+  }
+
+  /**
+   * The day sums of every staged candidate with the target and with the
+   * current members, in one batch (when all live in the arena; otherwise each
+   * try computes its own, with the same results).
+   */
+  prepareStaged(): void {
+    const others = [this.target];
+    for (let i = 0; i < this.size; i++) others.push(this.store.alpha(i));
+    const arena = sharedArena(...this.staged.map((a) => a.values), ...others.map((o) => o.values));
+    if (!arena || this.staged.length === 0) return;
+    this.stagedSums = arena.dayDotsBatch(
+      this.staged.map((a) => a.values),
+      others.map((o) => o.values),
+    );
+    this.stagedOthers = others;
+  }
+
+  /** `tryAdd` for the staged candidate `handle` (its sums from `prepareStaged` for the members it has not seen change). */
+  tryStaged(handle: number, expr: string, embedding: Float32Array): GfnTryResult {
+    const candidate = this.staged[handle];
+    if (!candidate) throw new Error(`no staged candidate ${handle}`);
+    const sums = this.stagedSums;
+    const known: KnownDaySums | undefined = sums
+      ? (other) => {
+          const j = this.stagedOthers.indexOf(other);
+          return j >= 0 ? sums(handle, j) : undefined;
+        }
+      : undefined;
+    const { result, freed } = this.offer(expr, candidate, embedding, known);
+    // A replaced member's buffers become spares; if it was staged in this window, releaseStaged does that.
+    if (freed && !this.staged.includes(freed)) this.spare.push(freed);
+    return result;
+  }
+
+  /** Ends a window of staged candidates: the buffers of those not admitted become spares. */
+  releaseStaged(): void {
+    for (const a of this.staged) if (!this.isMember(a)) this.spare.push(a);
+    this.staged = [];
+    this.stagedSums = undefined;
+    this.stagedOthers = [];
+  }
+
+  private isMember(a: NormalizedAlpha): boolean {
+    for (let i = 0; i < this.size; i++) if (this.store.alpha(i) === a) return true;
+    return false;
+  }
+
+  /** Admission and rewards of a normalized candidate; `freed`: the buffers of the member it replaced. */
+  private offer(expr: string, candidate: NormalizedAlpha, embedding: Float32Array, known?: KnownDaySums): { result: GfnTryResult; freed?: NormalizedAlpha } {
+    const probe = this.store.probe(candidate, this.target, this.duplicateThreshold, known);
     let result: GfnTryResult;
+    let freed: NormalizedAlpha | undefined;
     // A near-duplicate, or an alpha with no cross-sectional spread on any day
     // (a constant: IC 0, mutual ICs 0) would otherwise win the highest novelty
     // for carrying no information (the same defect SPEC §4 fixes for duplicates).
@@ -139,22 +221,20 @@ export class GfnPool {
       result = { ic: absIc, novelty, consistency: 0, admitted: false };
       if (passesGate && this.size < this.capacity) {
         this.store.add(expr, candidate, probe.ic, embedding.slice(), probe.mutual);
-        this.scratch = allocateAlpha(this.nDays, this.nStocks, this.arena);
         result.admitted = true;
       } else if (passesGate) {
         let weakest = 0;
         for (let i = 1; i < this.size; i++) if (Math.abs(this.store.ic(i)) < Math.abs(this.store.ic(weakest))) weakest = i;
         if (absIc > Math.abs(this.store.ic(weakest))) {
           result.replaced = this.store.expr(weakest);
-          const freed = this.store.alpha(weakest);
+          freed = this.store.alpha(weakest);
           this.store.replace(weakest, expr, candidate, probe.ic, embedding.slice(), probe.mutual);
-          this.scratch = freed as NormalizedAlpha;
           result.admitted = true;
         }
       }
     }
     result.consistency = this.consistencyOf(candidate.values, embedding);
-    return result;
+    return { result, freed };
   }
 
   /** The structural consistency reward of an expression (normalized values + embedding) against the current members. */

@@ -4,7 +4,10 @@
  * GFN pool's embedding), and the mutual-IC matrix, updated incrementally: a
  * newcomer costs one IC per existing member, never a full recompute.
  */
-import { meanDailyIC, meanDailyICs, type NormalizedAlpha } from './normalized.js';
+import { meanDailyIC, meanDailyICs, meanOfDayICs, type NormalizedAlpha } from './normalized.js';
+
+/** Day sums of the candidate times another alpha computed beforehand (a batch), or undefined. */
+export type KnownDaySums = (other: NormalizedAlpha) => Float64Array | undefined;
 
 export interface Probe {
   /** Signed IC of the candidate with the target. */
@@ -82,15 +85,26 @@ export class MemberStore<P> {
    * `duplicateAbove` is given the scan stops at the first signed mutual IC
    * above it (as the reference does: such a candidate is rejected anyway).
    */
-  probe(candidate: NormalizedAlpha, target: NormalizedAlpha, duplicateAbove = Infinity): Probe {
+  probe(candidate: NormalizedAlpha, target: NormalizedAlpha, duplicateAbove = Infinity, known?: KnownDaySums): Probe {
     const n = this.size;
     const mutual = new Float64Array(n);
-    const ic = meanDailyIC(candidate, target, this.nDays, this.nStocks);
-    // Four members per pass over the candidate.
+    const { nDays, nStocks } = this;
+    const icSums = known?.(target);
+    const ic = icSums ? meanOfDayICs(icSums, candidate, target, nDays, nStocks) : meanDailyIC(candidate, target, nDays, nStocks);
+    // Four members per pass over the candidate (those without known sums).
     for (let i = 0; i < n; i += 4) {
-      const group = meanDailyICs(candidate, this.alphaList.slice(i, Math.min(i + 4, n)), this.nDays, this.nStocks);
-      group.forEach((m, k) => (mutual[i + k] = m));
-      for (let j = i; j < Math.min(i + 4, n); j++) {
+      const end = Math.min(i + 4, n);
+      const missing: number[] = [];
+      for (let j = i; j < end; j++) {
+        const sums = known?.(this.alphaList[j]);
+        if (sums) mutual[j] = meanOfDayICs(sums, candidate, this.alphaList[j], nDays, nStocks);
+        else missing.push(j);
+      }
+      if (missing.length > 0) {
+        const group = meanDailyICs(candidate, missing.map((j) => this.alphaList[j]), nDays, nStocks);
+        missing.forEach((j, k) => (mutual[j] = group[k]));
+      }
+      for (let j = i; j < end; j++) {
         if (mutual[j] > duplicateAbove) return { ic, mutual: mutual.subarray(0, j + 1), checked: j + 1, duplicateOf: j };
       }
     }

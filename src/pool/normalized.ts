@@ -105,8 +105,8 @@ function daySums(x: Float64Array, y: Float64Array, nDays: number, nStocks: numbe
   return out;
 }
 
-/** Mean over days of the daily ICs from the day sums of a * b (a NaN day counts as 0). */
-function meanOfDayICs(sums: Float64Array, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
+/** Mean over days of the daily ICs from the day sums of a * b (a NaN day counts as 0): meanDailyIC from sums computed elsewhere. */
+export function meanOfDayICs(sums: Float64Array, a: NormalizedAlpha, b: NormalizedAlpha, nDays: number, nStocks: number): number {
   let total = 0;
   for (let d = 0; d < nDays; d++) {
     const ic = dayIC(sums[d], nStocks, a, b, d);
