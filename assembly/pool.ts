@@ -27,37 +27,7 @@ export function dayDots(pX: usize, pY: usize, nDays: i32, nS: i32, pOut: usize):
  * partners: repeat one (its loads then come from cache).
  */
 export function dayDots4(pX: usize, pA: usize, pB: usize, pC: usize, pD: usize, nDays: i32, nS: i32, pOut: usize): void {
-  for (let d = 0; d < nDays; d++) {
-    const o = d * nS;
-    const end = o + nS;
-    let accA = vsplat(0);
-    let accB = vsplat(0);
-    let accC = vsplat(0);
-    let accD = vsplat(0);
-    let i = o;
-    for (; i + 1 < end; i += 2) {
-      const x = vld(pX, i);
-      accA = f64x2.add(accA, f64x2.mul(x, vld(pA, i)));
-      accB = f64x2.add(accB, f64x2.mul(x, vld(pB, i)));
-      accC = f64x2.add(accC, f64x2.mul(x, vld(pC, i)));
-      accD = f64x2.add(accD, f64x2.mul(x, vld(pD, i)));
-    }
-    let a0 = f64x2.extract_lane(accA, 0);
-    let b0 = f64x2.extract_lane(accB, 0);
-    let c0 = f64x2.extract_lane(accC, 0);
-    let d0 = f64x2.extract_lane(accD, 0);
-    if (i < end) {
-      const x = ld(pX, i);
-      a0 += x * ld(pA, i);
-      b0 += x * ld(pB, i);
-      c0 += x * ld(pC, i);
-      d0 += x * ld(pD, i);
-    }
-    st(pOut, d, a0 + f64x2.extract_lane(accA, 1));
-    st(pOut, nDays + d, b0 + f64x2.extract_lane(accB, 1));
-    st(pOut, 2 * nDays + d, c0 + f64x2.extract_lane(accC, 1));
-    st(pOut, 3 * nDays + d, d0 + f64x2.extract_lane(accD, 1));
-  }
+  for (let d = 0; d < nDays; d++) dayDots4Rows(pA, pB, pC, pD, pX, d * nS, nS, pOut + ((<usize>d) << 3), nDays);
 }
 
 /**
