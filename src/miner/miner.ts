@@ -289,11 +289,14 @@ export class Miner {
         await new Promise((r) => setImmediate(r)); // let signals and timers run once per window
       }
       const w = this.pending;
-      if (!staged) {
-        // Evaluate and stage the window's (remaining) episodes, then their ICs with the target and the
-        // members in one batch: the members' values are read once per window, not once per candidate.
+      if (!staged?.has(w.processed)) {
+        // Evaluate and stage the window's next episodes (all of them when the pool has room), then their ICs
+        // with the target and the members in one batch: the members' values are read once per batch, not
+        // once per candidate.
+        this.pool.releaseStaged();
         staged = new Map();
-        for (let i = w.processed; i < w.trajectories.length; i++) staged.set(i, stageEpisode(w.trajectories[i].tokens, this.pool, this.data.train, timing));
+        const end = Math.min(w.trajectories.length, w.processed + this.pool.stageCapacity);
+        for (let i = w.processed; i < end; i++) staged.set(i, stageEpisode(w.trajectories[i].tokens, this.pool, this.data.train, timing));
         const t0 = performance.now();
         this.pool.prepareStaged();
         timing.poolMs += performance.now() - t0;

@@ -29,7 +29,10 @@ export interface GfnPoolOptions {
   temperature?: number;
   /** A signed mutual IC above this marks a near-duplicate, default 0.99. */
   duplicateThreshold?: number;
-  /** How many candidates can be staged at once (`stage`, a miner's window of episodes), default 0. */
+  /**
+   * How many candidates to stage at once at most (`stage`, a miner's window of episodes), default 0. The pool
+   * stages fewer (`stageCapacity`, at least 1) when WebAssembly's memory cannot hold that many more alphas.
+   */
   stageCapacity?: number;
 }
 
@@ -91,9 +94,18 @@ export class GfnPool {
     this.k = opts.k ?? 3;
     this.temperature = opts.temperature ?? 0.1;
     this.duplicateThreshold = opts.duplicateThreshold ?? 0.99;
-    this.stageCapacity = opts.stageCapacity ?? 0;
-    // Slots: the target, the members, the scratch (a replaced member's buffers become the next scratch) and the staged.
-    this.arena = AlphaArena.create(opts.capacity + 2 + this.stageCapacity, opts.nDays, opts.nStocks, { maxX: this.stageCapacity, maxY: opts.capacity + 1 });
+    // Slots: the target, the members, the scratch (a replaced member's buffers become the next scratch) and the
+    // staged; as many staged as fit (halving), else none.
+    let stage = Math.max(0, Math.floor(opts.stageCapacity ?? 0));
+    let arena: AlphaArena | undefined;
+    for (;;) {
+      arena = AlphaArena.create(opts.capacity + 2 + stage, opts.nDays, opts.nStocks, { maxX: stage, maxY: opts.capacity + 1 });
+      if (arena || stage === 0) break;
+      stage = stage > 1 ? Math.floor(stage / 2) : 0;
+    }
+    this.arena = arena;
+    // Without an arena, staged candidates are plain arrays: one at a time, as tryAdd's scratch.
+    this.stageCapacity = arena ? stage : Math.min(1, Math.floor(opts.stageCapacity ?? 0));
     this.target = normalizeAlpha(opts.target, opts.nDays, opts.nStocks, this.arena);
     this.store = new MemberStore<Float32Array>(opts.capacity, opts.nDays, opts.nStocks);
     this.scratch = allocateAlpha(opts.nDays, opts.nStocks, this.arena);
