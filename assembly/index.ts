@@ -17,5 +17,6 @@
 export { rankRows, rankRowsScratch, sortPositions, sortPositionsScratch, dailyRankIC, dailyRankICRanked, dailyRankICScratch, rankDays, rankDaysScratch } from './sort';
 export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rolling';
 export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
+export { powCells } from './pow';
 export { unary, binary } from './elementwise';
 export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';

@@ -111,3 +111,53 @@ test('Log and SLog1p in WebAssembly give the bits of V8 Math.log / Math.log1p (r
     assert.equal(bad, 0, `${name}: ${bad} of ${n} values differ from V8`);
   }
 });
+
+test('Pow in WebAssembly gives the bits of V8 Math.pow (with C\'s pow(1, y) = 1, pow(-1, ±inf) = 1) on random and special pairs, both sides or one broadcast', async () => {
+  const { cPow, powKernel } = await import('../src/expr/kernels/elementwise.js');
+  const { Rng } = await import('../src/util/rng.js');
+  const rng = new Rng(9);
+  const n = 300_000;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const xBits = new Uint32Array(xs.buffer);
+  const yBits = new Uint32Array(ys.buffer);
+  const specials = [0, -0, 1, -1, 2, 0.5, -0.5, -2, 3, Infinity, -Infinity, NaN, 1e308, 5e-324, 2 ** 31 + 1, 2 ** 53 + 2, 2 ** 64];
+  for (let i = 0; i < n; i++) {
+    const kind = i % 6;
+    if (kind === 0) {
+      // any doubles: every exponent, subnormals, NaNs, infinities
+      for (const b of [xBits, yBits]) {
+        b[2 * i] = (rng.next() * 2 ** 32) >>> 0;
+        b[2 * i + 1] = (rng.next() * 2 ** 32) >>> 0;
+      }
+    } else if (kind === 1) {
+      xs[i] = Math.exp((rng.next() - 0.5) * 60);
+      ys[i] = (rng.next() - 0.5) * 20;
+    } else if (kind === 2) {
+      xs[i] = (rng.next() - 0.5) * 200; // negative bases with integer exponents
+      ys[i] = Math.round((rng.next() - 0.5) * 40);
+    } else if (kind === 3) {
+      xs[i] = 1 + (rng.next() - 0.5) * 2 ** -Math.floor(rng.next() * 40); // near 1, huge exponents
+      ys[i] = (rng.next() - 0.5) * 2 ** Math.floor(rng.next() * 70);
+    } else if (kind === 4) {
+      xs[i] = 2 ** ((rng.next() - 0.5) * 2100); // results near overflow, underflow and subnormal
+      ys[i] = (rng.next() - 0.5) * 2.2;
+    } else {
+      xs[i] = specials[Math.floor(rng.next() * specials.length)] * (rng.next() < 0.3 ? rng.next() + 0.5 : 1);
+      ys[i] = specials[Math.floor(rng.next() * specials.length)];
+    }
+  }
+  const same = (a: number, b: number): boolean => Object.is(a, b) || (a !== a && b !== b);
+  const out = new Float64Array(n);
+  powKernel(xs, 1, ys, 1, out, n);
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (!same(out[i], cPow(xs[i], ys[i]))) bad++;
+  assert.equal(bad, 0, `${bad} of ${n} cells differ from Math.pow`);
+  for (const c of [-10, -1, 1, 3, 30, -0.5, 0.01, 2, 0.5]) {
+    powKernel(xs, 1, Float64Array.of(c), 0, out, n); // a constant exponent
+    for (let i = 0; i < n; i++) if (!same(out[i], cPow(xs[i], c))) bad++;
+    powKernel(Float64Array.of(c), 0, ys, 1, out, n); // a constant base
+    for (let i = 0; i < n; i++) if (!same(out[i], cPow(c, ys[i]))) bad++;
+  }
+  assert.equal(bad, 0, `${bad} broadcast cells differ from Math.pow`);
+});

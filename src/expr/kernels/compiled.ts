@@ -11,8 +11,8 @@
  * - TsDelta, TsPctChange: elementwise on the window's two end rows;
  * - Rank: radix sort of each day's values;
  * - elementwise Abs, Inv, Sign, Add, Sub, Mul, Div, Greater, Less, two cells
- *   per SIMD step; Log and SLog1p with V8's logarithm bits (assembly/log.ts).
- *   Pow stays in TypeScript (V8's Math.pow bits).
+ *   per SIMD step; Log and SLog1p with V8's logarithm bits (assembly/log.ts);
+ *   Pow with V8's Math.pow bits (assembly/pow.ts, host in elementwise.ts).
  */
 import { Binary, Extreme, Moment, Unary, wasmBinary, wasmCentral, wasmExtremes, wasmPair, wasmRank, wasmSums, wasmTsMed, wasmTsRank, wasmUnary, wasmWeighted } from '../wasm/index.js';
 import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from './types.js';

@@ -37,6 +37,7 @@ interface KernelExports {
   pairMoments(corr: number, pA: number, pB: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   unary(op: number, pSrc: number, pOut: number, n: number): void;
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
+  powCells(pA: number, sa: number, pB: number, sb: number, pOut: number, n: number): void;
   // Bytes of working memory each kernel needs (stated next to the kernel's layout).
   rankRowsScratch(nS: number): number;
   sortPositionsScratch(n: number): number;
@@ -224,8 +225,8 @@ export const enum Binary {
   /** (a - b) / b */
   PctChange,
 }
-/** A binary kernel; a stride of 0 broadcasts that side's one value. */
-export function wasmBinary(op: Binary): BinaryKernel {
+/** A binary kernel over the memory: `run(pA, sa, pB, sb, pOut, n)` with strides 1, or 0 for a side broadcasting its one value. */
+function binaryKernel(run: (pA: number, sa: number, pB: number, sb: number, pOut: number, n: number) => void): BinaryKernel {
   return (a, sa, b, sb, out, n) => {
     const f = frame(
       [
@@ -235,10 +236,18 @@ export function wasmBinary(op: Binary): BinaryKernel {
       [out, n],
       [],
     );
-    wasm.binary(op, f.in[0], sa === 0 ? 1 : 0, f.in[1], sb === 0 ? 1 : 0, f.out, n);
+    run(f.in[0], sa === 0 ? 0 : 1, f.in[1], sb === 0 ? 0 : 1, f.out, n);
     f.done();
   };
 }
+
+/** A binary kernel; a stride of 0 broadcasts that side's one value. */
+export function wasmBinary(op: Binary): BinaryKernel {
+  return binaryKernel((pA, sa, pB, sb, pOut, n) => wasm.binary(op, pA, 1 - sa, pB, 1 - sb, pOut, n));
+}
+
+/** Pow (assembly/pow.ts: V8's Math.pow bits, C's pow(1, y) = 1 and pow(-1, ±inf) = 1). */
+export const wasmPow: BinaryKernel = binaryKernel((pA, sa, pB, sb, pOut, n) => wasm.powCells(pA, sa, pB, sb, pOut, n));
 
 /**
  * Stable ascending order of n doubles (no NaN; -0 equals +0), by the module's
