@@ -6,8 +6,9 @@
  *
  * The memory is sized once for all the pool's slots and never grows (growing
  * would detach the views it has handed out). Too large for WebAssembly's
- * 4 GiB, or out of slots, the pool falls back to ordinary arrays, where the
- * ICs take the TypeScript loop; results are the same either way.
+ * 4 GiB (or for the memory the system grants), or out of slots, the pool
+ * falls back to ordinary arrays, where the ICs take the TypeScript loop;
+ * results are the same either way.
  */
 import { kernelModule } from '../expr/wasm/index.js';
 
@@ -83,7 +84,12 @@ export class AlphaArena {
     if (bytes > MAX_BYTES) return undefined;
     const wasm = new WebAssembly.Instance(kernelModule, {}).exports as unknown as ArenaExports;
     const have = wasm.memory.buffer.byteLength;
-    if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / 65536));
+    try {
+      if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch (e) {
+      if (e instanceof RangeError) return undefined; // the system would not give that much memory
+      throw e;
+    }
     return new AlphaArena(wasm, nDays, nStocks, slots, batch);
   }
 
