@@ -40,47 +40,68 @@ export function dayDots4(pX: usize, pA: usize, pB: usize, pC: usize, pD: usize, 
  * results are the same to the bit.
  */
 export function normalizeDays(pRaw: usize, pOut: usize, nDays: i32, nS: i32, pMean: usize, pStd: usize): void {
-  const fS = <f64>nS;
-  for (let d = 0; d < nDays; d++) {
-    const o = d * nS;
-    let n = 0;
-    let sum: f64 = 0;
-    for (let s = o; s < o + nS; s++) {
-      const v = ld(pRaw, s);
-      const ok = v == v;
-      n += <i32>ok;
-      sum += select<f64>(v, 0, ok);
-    }
-    const mean = sum / <f64>n;
-    let ss: f64 = 0;
-    for (let s = o; s < o + nS; s++) {
-      const v = ld(pRaw, s);
-      const c = v - mean;
-      ss += select<f64>(c * c, 0, v == v);
-    }
-    const std = Math.sqrt(ss / <f64>n);
-    const meanV = vsplat(mean);
-    const stdV = vsplat(std);
-    let s = o;
-    for (; s + 1 < o + nS; s += 2) {
-      const z = f64x2.div(f64x2.sub(vld(pRaw, s), meanV), stdV);
-      vst(pOut, s, v128.and(z, f64x2.eq(z, z)));
-    }
-    if (s < o + nS) {
-      const z = (ld(pRaw, s) - mean) / std;
-      st(pOut, s, z == z ? z : 0);
-    }
-    // The day statistics of the normalized values (all nS cells).
-    let total: f64 = 0;
-    for (let k = o; k < o + nS; k++) total += ld(pOut, k);
-    const m = total / fS;
-    let sq: f64 = 0;
-    for (let k = o; k < o + nS; k++) {
-      const c = ld(pOut, k) - m;
-      sq += c * c;
-    }
-    st(pMean, d, m);
-    st(pStd, d, Math.sqrt(sq / fS));
+  // Two days at a time, one per SIMD lane: each lane adds its own day's cells in order (the same sums), and
+  // the two chains of dependent adds overlap. An odd last day runs in both lanes.
+  for (let d = 0; d < nDays; d += 2) normalizeTwoDays(pRaw, pOut, d * nS, min(d + 1, nDays - 1) * nS, nS, pMean + ((<usize>d) << 3), pStd + ((<usize>d) << 3), d + 1 < nDays);
+}
+
+/** The cells of rows oA and oB at s as the two lanes. */
+@inline function twoRows(p: usize, oA: i32, oB: i32, s: i32): v128 {
+  return v128.load64_lane(p + ((<usize>(oB + s)) << 3), v128.load64_zero(p + ((<usize>(oA + s)) << 3)), 1);
+}
+
+/** normalizeDays for the days at cell offsets oA and oB (lanes 0 and 1); their statistics to pMean[0..1], pStd[0..1] (only [0] when !both). */
+@inline function normalizeTwoDays(pRaw: usize, pOut: usize, oA: i32, oB: i32, nS: i32, pMean: usize, pStd: usize, both: bool): void {
+  const one = vsplat(1);
+  let n = vsplat(0);
+  let sum = vsplat(0);
+  for (let s = 0; s < nS; s++) {
+    const v = twoRows(pRaw, oA, oB, s);
+    const ok = f64x2.eq(v, v);
+    n = f64x2.add(n, v128.and(one, ok));
+    sum = f64x2.add(sum, v128.and(v, ok)); // a NaN cell adds +0
+  }
+  const mean = f64x2.div(sum, n);
+  let ss = vsplat(0);
+  for (let s = 0; s < nS; s++) {
+    const v = twoRows(pRaw, oA, oB, s);
+    const c = f64x2.sub(v, mean);
+    ss = f64x2.add(ss, v128.and(f64x2.mul(c, c), f64x2.eq(v, v)));
+  }
+  const std = f64x2.sqrt(f64x2.div(ss, n));
+  normalizeRow(pRaw, pOut, oA, nS, f64x2.extract_lane(mean, 0), f64x2.extract_lane(std, 0));
+  if (both) normalizeRow(pRaw, pOut, oB, nS, f64x2.extract_lane(mean, 1), f64x2.extract_lane(std, 1));
+  // The day statistics of the normalized values (all nS cells).
+  let total = vsplat(0);
+  for (let s = 0; s < nS; s++) total = f64x2.add(total, twoRows(pOut, oA, oB, s));
+  const fS = vsplat(<f64>nS);
+  const m = f64x2.div(total, fS);
+  let sq = vsplat(0);
+  for (let s = 0; s < nS; s++) {
+    const c = f64x2.sub(twoRows(pOut, oA, oB, s), m);
+    sq = f64x2.add(sq, f64x2.mul(c, c));
+  }
+  const sd = f64x2.sqrt(f64x2.div(sq, fS));
+  st(pMean, 0, f64x2.extract_lane(m, 0));
+  st(pStd, 0, f64x2.extract_lane(sd, 0));
+  if (both) {
+    st(pMean, 1, f64x2.extract_lane(m, 1));
+    st(pStd, 1, f64x2.extract_lane(sd, 1));
+  }
+}
+
+/** out = (x - mean) / std over one row of nS cells, NaN (and 0 / 0) as 0. */
+@inline function normalizeRow(pRaw: usize, pOut: usize, o: i32, nS: i32, mean: f64, std: f64): void {
+  const meanV = vsplat(mean);
+  const stdV = vsplat(std);
+  let s = o;
+  for (; s + 1 < o + nS; s += 2) {
+    const z = f64x2.div(f64x2.sub(vld(pRaw, s), meanV), stdV);
+    vst(pOut, s, v128.and(z, f64x2.eq(z, z)));
+  }
+  if (s < o + nS) {
+    const z = (ld(pRaw, s) - mean) / std;
+    st(pOut, s, z == z ? z : 0);
   }
 }
 
