@@ -1,4 +1,4 @@
-/** The GFN pool's IC sums (src/pool/arena.ts). */
+/** The GFN pool's kernels (src/pool/arena.ts): IC sums (one pair, four, or a batch), normalization, consistency distances. */
 import { ld, st, vld, vsplat, vst } from './memory';
 
 /**
