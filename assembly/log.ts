@@ -8,6 +8,7 @@
  * algorithm, 1 ulp off at log(3)). Checked against Math.log / Math.log1p bit
  * for bit on millions of values across every exponent (test/wasm.test.ts).
  */
+import { hiWord, loWord, withHi } from './words';
 
 const LN2_HI: f64 = 6.93147180369123816490e-1;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
@@ -20,17 +21,10 @@ const LG5: f64 = 1.818357216161805012e-1;
 const LG6: f64 = 1.531383769920937332e-1;
 const LG7: f64 = 1.479819860511658591e-1;
 
-@inline function highWord(x: f64): i32 {
-  return <i32>(reinterpret<u64>(x) >> 32);
-}
-@inline function withHighWord(x: f64, hi: i32): f64 {
-  return reinterpret<f64>((<u64>(<u32>hi) << 32) | (reinterpret<u64>(x) & 0xffffffff));
-}
-
 /** log(x), the bits of V8's Math.log. */
 export function log(x: f64): f64 {
-  let hx = highWord(x);
-  const lx = <u32>reinterpret<u64>(x);
+  let hx = hiWord(x);
+  const lx = loWord(x);
   let k: i32 = 0;
   if (hx < 0x00100000) {
     // x < 2^-1022: zero, negative or subnormal
@@ -38,13 +32,13 @@ export function log(x: f64): f64 {
     if (hx < 0) return NaN;
     k -= 54;
     x *= TWO54;
-    hx = highWord(x);
+    hx = hiWord(x);
   }
   if (hx >= 0x7ff00000) return x + x; // +inf, NaN
   k += (hx >> 20) - 1023;
   hx &= 0x000fffff;
   const i = (hx + 0x95f64) & 0x100000;
-  x = withHighWord(x, hx | (i ^ 0x3ff00000)); // x or x / 2, in [sqrt(2)/2, sqrt(2)]
+  x = withHi(x, hx | (i ^ 0x3ff00000)); // x or x / 2, in [sqrt(2)/2, sqrt(2)]
   k += i >> 20;
   const f = x - 1.0;
   const dk = <f64>k;
@@ -69,7 +63,7 @@ export function log(x: f64): f64 {
 
 /** log1p(a) for 0 <= a < 0.41 (fdlibm's k = 0 branch), the bits of V8's Math.log1p there. */
 export function log1pSmall(a: f64): f64 {
-  const ha = highWord(a);
+  const ha = hiWord(a);
   if (ha < 0x3e200000) return ha < 0x3c900000 ? a : a - a * a * 0.5; // a < 2^-29
   const hfsq = 0.5 * a * a;
   const s = a / (2.0 + a);

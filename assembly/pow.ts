@@ -14,6 +14,7 @@
  * then 2^n * exp(y' ln 2) by a polynomial; special values first.
  */
 import { ld, st } from './memory';
+import { clearLo, fromHi, hiWord, loWord, withHi } from './words';
 
 const BP1: f64 = 1.5;
 const DP_H1: f64 = 5.84962487220764160156e-1; // log2(1.5), high part
@@ -44,23 +45,6 @@ const CP_L: f64 = -7.02846165095275826516e-9;
 const IVLN2: f64 = 1.44269504088896338700e0; // 1 / ln 2
 const IVLN2_H: f64 = 1.44269502162933349609e0;
 const IVLN2_L: f64 = 1.92596299112661746887e-8;
-
-@inline function hiWord(x: f64): i32 {
-  return <i32>(reinterpret<u64>(x) >> 32);
-}
-@inline function loWord(x: f64): u32 {
-  return <u32>reinterpret<u64>(x);
-}
-@inline function withHi(x: f64, hi: i32): f64 {
-  return reinterpret<f64>((<u64>(<u32>hi) << 32) | (reinterpret<u64>(x) & 0xffffffff));
-}
-/** x with its low word cleared. */
-@inline function clearLo(x: f64): f64 {
-  return reinterpret<f64>(reinterpret<u64>(x) & 0xffffffff00000000);
-}
-@inline function fromHi(hi: i32): f64 {
-  return reinterpret<f64>(<u64>(<u32>hi) << 32);
-}
 
 /** x * 2^n with one rounding (the result may be subnormal); x normal, finite, nonzero. */
 function scaleByPow2(x: f64, n: i32): f64 {

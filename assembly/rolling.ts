@@ -188,7 +188,7 @@ export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32
  * An odd last stock runs in both lanes and keeps lane 0.
  * Scratch: tsMedScratch bytes: the sorted windows of one stock pair (w f64x2).
  */
-export function tsMedScratch(nSrc: f64, w: f64, nS: f64): f64 {
+export function tsMedScratch(w: f64): f64 {
   return w * 16;
 }
 export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {

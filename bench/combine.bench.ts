@@ -14,11 +14,7 @@ import { ExprBuilder, evaluateExpr, isOutOfRangeError, parseExpr, printExpr, tok
 import { normalizeByDay } from '../src/metrics/index.js';
 import { Rng } from '../src/util/rng.js';
 import { adaptiveCombine, dailyAlphaICs, DailyGram, planDays, predictionMetrics, targetExpr, type AlphaPanel, type CombineSettings } from '../src/combine/index.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median } from './timing.js';
 
 /** A random valid expression: a walk through the masks, stopping when SEP is allowed with probability 0.35. */
 function randomExpr(rng: Rng): string {

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundledQlibDir, loadStockData, PACKAGE_ROOT } from '../src/data/index.js';
 import { evaluateExpr, parseExpr } from '../src/expr/index.js';
+import { median, timeInterleaved } from './timing.js';
 
 const [otherDir, runsArg] = process.argv.slice(2);
 if (!otherDir) {
@@ -34,31 +35,14 @@ lines.forEach((_, i) => {
   if (a.every((x, k) => Object.is(x, b[k]))) identical++;
 });
 
-const tOther: number[][] = lines.map(() => []);
-const tMine: number[][] = lines.map(() => []);
-const totOther: number[] = [];
-const totMine: number[] = [];
-for (let r = 0; r < runs; r++) {
-  let a = 0;
-  let b = 0;
-  lines.forEach((_, i) => {
-    let t = performance.now();
-    other.evaluateExpr(theirs[i], data);
-    const dOther = performance.now() - t;
-    t = performance.now();
-    evaluateExpr(mine[i], data);
-    const dMine = performance.now() - t;
-    tOther[i].push(dOther);
-    tMine[i].push(dMine);
-    a += dOther;
-    b += dMine;
-  });
-  totOther.push(a);
-  totMine.push(b);
-}
-const median = (x: number[]): number => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)];
+const t = timeInterleaved(
+  lines.length,
+  runs,
+  (i) => other.evaluateExpr(theirs[i], data),
+  (i) => evaluateExpr(mine[i], data),
+);
 console.log(`${identical} of ${lines.length} lines give the same bits in both engines`);
 console.log(`| # | expression | ${otherDir} ms | this checkout ms | speed-up |`);
 console.log('|---|---|---|---|---|');
-lines.forEach((l, i) => console.log(`| ${i} | ${l} | ${median(tOther[i]).toFixed(2)} | ${median(tMine[i]).toFixed(2)} | ${(median(tOther[i]) / median(tMine[i])).toFixed(2)}x |`));
-console.log(`| | total (median of ${runs}) | ${median(totOther).toFixed(1)} | ${median(totMine).toFixed(1)} | ${(median(totOther) / median(totMine)).toFixed(2)}x |`);
+lines.forEach((l, i) => console.log(`| ${i} | ${l} | ${median(t.a[i]).toFixed(2)} | ${median(t.b[i]).toFixed(2)} | ${(median(t.a[i]) / median(t.b[i])).toFixed(2)}x |`));
+console.log(`| | total (median of ${runs}) | ${median(t.totalA).toFixed(1)} | ${median(t.totalB).toFixed(1)} | ${(median(t.totalA) / median(t.totalB)).toFixed(2)}x |`);

@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLED_CSV, importCsv, loadStockData, readCalendar } from '../src/data/index.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median } from './timing.js';
 
 export default async function (): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'alphasage-bench-'));

@@ -12,14 +12,10 @@ import { join } from 'node:path';
 import { bundledQlibDir, loadStockData, PACKAGE_ROOT } from '../src/data/index.js';
 import { evaluateExpr, evaluateTarget, parseExpr, withExprValues } from '../src/expr/index.js';
 import { alphaIC, alphaRankIC, RankedTarget } from '../src/metrics/index.js';
+import { median, timeInterleaved } from './timing.js';
 
 /** Python reference times for some lines (ms, from the issue). */
 const PYTHON_MS: Record<string, number> = { 'TsKurt($volume,30)': 208, 'TsRank($close,20)': 132, 'TsVar($close,40)': 122, 'TsMed($volume,20)': 103 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 export default async function (): Promise<void> {
   const lines = readFileSync(join(PACKAGE_ROOT, 'test', 'fixtures', 'sp500_dev40', 'exprs.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, 46);
@@ -29,33 +25,17 @@ export default async function (): Promise<void> {
   // Warm-up: first JIT compilation of every kernel.
   for (const e of exprs) evaluateExpr(e, data);
   const runs = 5;
-  const owned: number[][] = exprs.map(() => []);
-  const lent: number[][] = exprs.map(() => []);
-  const ownedTotals: number[] = [];
-  const lentTotals: number[] = [];
   let sink = 0;
-  for (let r = 0; r < runs; r++) {
-    let totalOwned = 0;
-    let totalLent = 0;
-    exprs.forEach((e, i) => {
-      let t = performance.now();
-      sink += evaluateExpr(e, data)[0];
-      const a = performance.now() - t;
-      t = performance.now();
-      sink += withExprValues(e, data, (v) => v[0]);
-      const b = performance.now() - t;
-      owned[i].push(a);
-      lent[i].push(b);
-      totalOwned += a;
-      totalLent += b;
-    });
-    ownedTotals.push(totalOwned);
-    lentTotals.push(totalLent);
-  }
+  const t = timeInterleaved(
+    exprs.length,
+    runs,
+    (i) => (sink += evaluateExpr(exprs[i], data)[0]),
+    (i) => (sink += withExprValues(exprs[i], data, (v) => v[0])),
+  );
   console.log('| # | expression | owned array ms | lent view ms | python ms |');
   console.log('|---|---|---|---|---|');
-  lines.forEach((l, i) => console.log(`| ${i} | ${l} | ${median(owned[i]).toFixed(3)} | ${median(lent[i]).toFixed(3)} | ${PYTHON_MS[l] ?? ''} |`));
-  console.log(`| | **total** (median of ${runs} totals) | **${median(ownedTotals).toFixed(1)}** | **${median(lentTotals).toFixed(1)}** | 1463 |`);
+  lines.forEach((l, i) => console.log(`| ${i} | ${l} | ${median(t.a[i]).toFixed(3)} | ${median(t.b[i]).toFixed(3)} | ${PYTHON_MS[l] ?? ''} |`));
+  console.log(`| | **total** (median of ${runs} totals) | **${median(t.totalA).toFixed(1)}** | **${median(t.totalB).toFixed(1)}** | 1463 |`);
   if (Number.isNaN(sink)) console.log(''); // keeps the results observable
 
   const target = evaluateTarget(data);

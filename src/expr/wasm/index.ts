@@ -44,7 +44,7 @@ interface KernelExports {
   dailyRankICScratch(nS: number): number;
   rankDaysScratch(nS: number): number;
   extremesScratch(nSrc: number, nS: number): number;
-  tsMedScratch(nSrc: number, w: number, nS: number): number;
+  tsMedScratch(w: number): number;
   sumFamilyScratch(nS: number, w: number): number;
   centralFamilyScratch(nS: number, w: number): number;
   weightedAverageScratch(nS: number, w: number): number;
@@ -312,7 +312,7 @@ export const wasmTsRank: RollingKernel = rolling(
 );
 
 export const wasmTsMed: RollingKernel = rolling(
-  (nSrc, nS, w) => wasm.tsMedScratch(nSrc, w, nS),
+  (_nSrc, _nS, w) => wasm.tsMedScratch(w),
   (pSrc, pOut, nOut, nS, w, _row0, pScratch) => wasm.tsMed(pSrc, pOut, nOut, nS, w, pScratch),
 );
 

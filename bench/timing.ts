@@ -1,0 +1,44 @@
+/**
+ * Timing helpers shared by the benches (not a bench itself: run.ts loads
+ * *.bench.ts only): the median, and two ways of doing each of n items timed
+ * interleaved, item by item and run after run (the machine's speed drifts, so
+ * both sides see the same moments).
+ */
+
+export interface Interleaved {
+  /** ms per item per run, for each side. */
+  a: number[][];
+  b: number[][];
+  /** ms of each run's whole pass, for each side. */
+  totalA: number[];
+  totalB: number[];
+}
+
+export function timeInterleaved(n: number, runs: number, a: (i: number) => void, b: (i: number) => void): Interleaved {
+  const out: Interleaved = { a: Array.from({ length: n }, () => []), b: Array.from({ length: n }, () => []), totalA: [], totalB: [] };
+  for (let r = 0; r < runs; r++) {
+    let sumA = 0;
+    let sumB = 0;
+    for (let i = 0; i < n; i++) {
+      let t = performance.now();
+      a(i);
+      const dA = performance.now() - t;
+      t = performance.now();
+      b(i);
+      const dB = performance.now() - t;
+      out.a[i].push(dA);
+      out.b[i].push(dB);
+      sumA += dA;
+      sumB += dB;
+    }
+    out.totalA.push(sumA);
+    out.totalB.push(sumB);
+  }
+  return out;
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[Math.floor(s.length / 2)];
+}
