@@ -19,4 +19,5 @@ export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rollin
 export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
 export { powCells } from './pow';
 export { unary, binary } from './elementwise';
+export { normalizeByDay, dailyIC, dailyNormalizedIC, dailyNormalizedICScratch } from './metrics';
 export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';

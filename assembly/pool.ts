@@ -1,5 +1,6 @@
 /** The GFN pool's kernels (src/pool/arena.ts): IC sums (one pair, four, or a batch), normalization, consistency distances. */
-import { ld, st, vld, vsplat, vst } from './memory';
+import { ld, st, vld, vsplat } from './memory';
+import { normalizeTwoRows, twoRows } from './metrics';
 
 /**
  * Per day, the sum of x * y over the day's nS cells, as src/pool/normalized.ts
@@ -45,32 +46,9 @@ export function normalizeDays(pRaw: usize, pOut: usize, nDays: i32, nS: i32, pMe
   for (let d = 0; d < nDays; d += 2) normalizeTwoDays(pRaw, pOut, d * nS, min(d + 1, nDays - 1) * nS, nS, pMean + ((<usize>d) << 3), pStd + ((<usize>d) << 3), d + 1 < nDays);
 }
 
-/** The cells of rows oA and oB at s as the two lanes. */
-@inline function twoRows(p: usize, oA: i32, oB: i32, s: i32): v128 {
-  return v128.load64_lane(p + ((<usize>(oB + s)) << 3), v128.load64_zero(p + ((<usize>(oA + s)) << 3)), 1);
-}
-
 /** normalizeDays for the days at cell offsets oA and oB (lanes 0 and 1); their statistics to pMean[0..1], pStd[0..1] (only [0] when !both). */
 @inline function normalizeTwoDays(pRaw: usize, pOut: usize, oA: i32, oB: i32, nS: i32, pMean: usize, pStd: usize, both: bool): void {
-  const one = vsplat(1);
-  let n = vsplat(0);
-  let sum = vsplat(0);
-  for (let s = 0; s < nS; s++) {
-    const v = twoRows(pRaw, oA, oB, s);
-    const ok = f64x2.eq(v, v);
-    n = f64x2.add(n, v128.and(one, ok));
-    sum = f64x2.add(sum, v128.and(v, ok)); // a NaN cell adds +0
-  }
-  const mean = f64x2.div(sum, n);
-  let ss = vsplat(0);
-  for (let s = 0; s < nS; s++) {
-    const v = twoRows(pRaw, oA, oB, s);
-    const c = f64x2.sub(v, mean);
-    ss = f64x2.add(ss, v128.and(f64x2.mul(c, c), f64x2.eq(v, v)));
-  }
-  const std = f64x2.sqrt(f64x2.div(ss, n));
-  normalizeRow(pRaw, pOut, oA, nS, f64x2.extract_lane(mean, 0), f64x2.extract_lane(std, 0));
-  if (both) normalizeRow(pRaw, pOut, oB, nS, f64x2.extract_lane(mean, 1), f64x2.extract_lane(std, 1));
+  normalizeTwoRows(pRaw, oA, oB, pOut, oA, oB, nS, both);
   // The day statistics of the normalized values (all nS cells).
   let total = vsplat(0);
   for (let s = 0; s < nS; s++) total = f64x2.add(total, twoRows(pOut, oA, oB, s));
@@ -87,21 +65,6 @@ export function normalizeDays(pRaw: usize, pOut: usize, nDays: i32, nS: i32, pMe
   if (both) {
     st(pMean, 1, f64x2.extract_lane(m, 1));
     st(pStd, 1, f64x2.extract_lane(sd, 1));
-  }
-}
-
-/** out = (x - mean) / std over one row of nS cells, NaN (and 0 / 0) as 0. */
-@inline function normalizeRow(pRaw: usize, pOut: usize, o: i32, nS: i32, mean: f64, std: f64): void {
-  const meanV = vsplat(mean);
-  const stdV = vsplat(std);
-  let s = o;
-  for (; s + 1 < o + nS; s += 2) {
-    const z = f64x2.div(f64x2.sub(vld(pRaw, s), meanV), stdV);
-    vst(pOut, s, v128.and(z, f64x2.eq(z, z)));
-  }
-  if (s < o + nS) {
-    const z = (ld(pRaw, s) - mean) / std;
-    st(pOut, s, z == z ? z : 0);
   }
 }
 

@@ -95,3 +95,82 @@ test('topQuantileReturn averages the top 20% by prediction', () => {
   const ret = new Float64Array([0.1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0]);
   close(topQuantileReturn(pred, ret, 1, 10)[0], 0.15);
 });
+
+// The metrics' former TypeScript loops, kept here as the bit-for-bit reference of the WebAssembly kernels
+// (assembly/metrics.ts adds the same terms in the same order).
+function loopNormalizeByDay(x: Float64Array, nDays: number, nS: number): Float64Array {
+  const out = new Float64Array(nDays * nS);
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let n = 0;
+    let sum = 0;
+    for (let s = 0; s < nS; s++) if (x[o + s] === x[o + s]) (n++, (sum += x[o + s]));
+    const mean = sum / n;
+    let ss = 0;
+    for (let s = 0; s < nS; s++) if (x[o + s] === x[o + s]) ss += (x[o + s] - mean) * (x[o + s] - mean);
+    const std = Math.sqrt(ss / n);
+    for (let s = 0; s < nS; s++) {
+      const z = (x[o + s] - mean) / std;
+      out[o + s] = z === z ? z : 0;
+    }
+  }
+  return out;
+}
+function loopDailyIC(x: Float64Array, y: Float64Array, nDays: number, nS: number): Float64Array {
+  const out = new Float64Array(nDays);
+  for (let d = 0; d < nDays; d++) {
+    const o = d * nS;
+    let n = 0, sx = 0, sy = 0;
+    for (let s = 0; s < nS; s++) if (x[o + s] === x[o + s] && y[o + s] === y[o + s]) (n++, (sx += x[o + s]), (sy += y[o + s]));
+    if (n === 0) {
+      out[d] = NaN;
+      continue;
+    }
+    const mx = sx / n, my = sy / n;
+    let sxy = 0, vx = 0, vy = 0;
+    for (let s = 0; s < nS; s++) {
+      const a = x[o + s], b = y[o + s];
+      if (a === a && b === b) {
+        sxy += a * b;
+        vx += (a - mx) * (a - mx);
+        vy += (b - my) * (b - my);
+      }
+    }
+    const stdX = Math.sqrt(vx / n), stdY = Math.sqrt(vy / n);
+    out[d] = (sxy / n - mx * my) / (stdX < 1e-3 || stdY < 1e-3 ? 1 : stdX * stdY);
+  }
+  return out;
+}
+const sameBits = (a: Float64Array, b: Float64Array, what: string) => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: cell ${i}: ${a[i]} != ${b[i]}`);
+};
+
+test('normalizeByDay, dailyIC and alphaIC give the bits of the plain loops (odd days and stocks, NaN, constant, empty and tiny-spread days)', () => {
+  const rng = new Rng(11);
+  for (const [nDays, nS] of [[41, 37], [40, 50], [1, 1], [3, 2], [7, 501]]) {
+    const x = new Float64Array(nDays * nS);
+    const y = new Float64Array(nDays * nS);
+    for (let i = 0; i < x.length; i++) {
+      x[i] = rng.next() < 0.1 ? NaN : rng.next() < 0.05 ? 0.25 : (rng.next() - 0.5) * 1e3;
+      y[i] = rng.next() < 0.1 ? NaN : (rng.next() - 0.5) * 0.1;
+    }
+    const day = (d: number, f: (s: number) => number, m: Float64Array) => {
+      if (d < nDays) for (let s = 0; s < nS; s++) m[d * nS + s] = f(s);
+    };
+    day(1, () => NaN, x); // empty day
+    day(2, () => 3.5, x); // constant day
+    day(3, (s) => 1 + s * 1e-9, y); // spread under the guard
+    day(4, (s) => (s % 2 ? Infinity : s), x); // infinities
+    const zx = loopNormalizeByDay(x, nDays, nS);
+    const zy = loopNormalizeByDay(y, nDays, nS);
+    sameBits(normalizeByDay(x, nDays, nS), zx, `normalizeByDay ${nDays}x${nS}`);
+    sameBits(dailyIC(x, y, nDays, nS), loopDailyIC(x, y, nDays, nS), `dailyIC raw ${nDays}x${nS}`);
+    const daily = loopDailyIC(zx, zy, nDays, nS);
+    sameBits(dailyIC(zx, zy, nDays, nS), daily, `dailyIC normalized ${nDays}x${nS}`);
+    assert.ok(Object.is(alphaIC(x, y, nDays, nS), daily.reduce((s, v) => s + (v === v ? v : 0), 0) / nDays), `alphaIC ${nDays}x${nS}`);
+    const inPlace = x.slice();
+    normalizeByDay(inPlace, nDays, nS, inPlace);
+    sameBits(inPlace, zx, 'normalizeByDay in place');
+  }
+});

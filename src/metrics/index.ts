@@ -4,36 +4,15 @@
  * batch_spearmanr) so results match it, computed in float64.
  */
 import { IndexSorter } from '../expr/kernels/sortIndex.js';
-import { wasmDailyRankIC, wasmRankDays } from '../expr/wasm/index.js';
+import { wasmDailyIC, wasmDailyNormalizedIC, wasmDailyRankIC, wasmNormalizeByDay, wasmRankDays } from '../expr/wasm/index.js';
 
-/** Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0. */
+/**
+ * Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0.
+ * `out` may be x (in place). Runs in WebAssembly (assembly/metrics.ts).
+ */
 export function normalizeByDay(x: Float64Array, nDays: number, nStocks: number, out = new Float64Array(nDays * nStocks)): Float64Array {
-  for (let d = 0; d < nDays; d++) normalizeDay(x, d * nStocks, nStocks, out, d * nStocks);
+  wasmNormalizeByDay(x, out, nDays, nStocks);
   return out;
-}
-
-/** normalizeByDay for the day at x[o .. o + nStocks), written at out[oo ..]. */
-function normalizeDay(x: Float64Array, o: number, nStocks: number, out: Float64Array, oo: number): void {
-  let n = 0;
-  let sum = 0;
-  for (let s = 0; s < nStocks; s++) {
-    const v = x[o + s];
-    if (v === v) {
-      n++;
-      sum += v;
-    }
-  }
-  const mean = sum / n;
-  let ss = 0;
-  for (let s = 0; s < nStocks; s++) {
-    const v = x[o + s];
-    if (v === v) ss += (v - mean) * (v - mean);
-  }
-  const std = Math.sqrt(ss / n);
-  for (let s = 0; s < nStocks; s++) {
-    const z = (x[o + s] - mean) / std;
-    out[oo + s] = z === z ? z : 0;
-  }
 }
 
 /** The reference's Pearson guard: a population std below this makes the denominator 1. */
@@ -81,12 +60,6 @@ function pairStatsOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: nu
   return dayPair;
 }
 
-/** Pearson of one day with the reference's guard; NaN for a day with no valid pair. */
-function pearsonOfDay(x: Float64Array, y: Float64Array, o: number, nStocks: number): number {
-  const p = pairStatsOfDay(x, y, o, nStocks);
-  return p.n === 0 ? NaN : guardedPearson(p.cov, p.stdX, p.stdY);
-}
-
 /**
  * Days (with at least two valid pairs) whose `a` has a std below the guard, so
  * that dailyIC divides by 1 there: the IC of a low-spread prediction is about 0.
@@ -100,11 +73,9 @@ export function countGuardedDays(a: Float64Array, b: Float64Array, nDays: number
   return days;
 }
 
-/** Daily Pearson IC between two matrices (NaN for days without a valid pair). */
+/** Daily Pearson IC between two matrices, over the cells where neither is NaN (NaN for days without a valid pair). */
 export function dailyIC(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): Float64Array {
-  const out = new Float64Array(nDays);
-  for (let d = 0; d < nDays; d++) out[d] = pearsonOfDay(a, b, d * nStocks, nStocks);
-  return out;
+  return wasmDailyIC(a, b, nDays, nStocks, PEARSON_STD_GUARD);
 }
 
 /**
@@ -218,17 +189,9 @@ export function seriesStats(daily: Float64Array, sampleStd = false): SeriesStats
 
 /** IC of an alpha: mean daily Pearson of normalized value vs normalized target (every cell counts). */
 export function alphaIC(value: Float64Array, target: Float64Array, nDays: number, nStocks: number): number {
-  // Day by day through two row buffers: the same numbers as normalizing whole matrices
-  // first, without writing two fresh [nDays][nStocks] arrays (page faults) per call.
-  const za = new Float64Array(nStocks);
-  const zb = new Float64Array(nStocks);
-  const daily = new Float64Array(nDays);
-  for (let d = 0; d < nDays; d++) {
-    normalizeDay(value, d * nStocks, nStocks, za, 0);
-    normalizeDay(target, d * nStocks, nStocks, zb, 0);
-    daily[d] = pearsonOfDay(za, zb, 0, nStocks);
-  }
-  return meanNanAsZero(daily);
+  // Day by day in WebAssembly: the same numbers as dailyIC(normalizeByDay(value), normalizeByDay(target)),
+  // without writing two normalized matrices per call.
+  return meanNanAsZero(wasmDailyNormalizedIC(value, target, nDays, nStocks, PEARSON_STD_GUARD));
 }
 
 /** RankIC of an alpha on raw value and raw target, skipping NaN cells; NaN if some day has no valid pair. */

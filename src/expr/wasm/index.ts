@@ -38,6 +38,9 @@ interface KernelExports {
   unary(op: number, pSrc: number, pOut: number, n: number): void;
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
   powCells(pA: number, sa: number, pB: number, sb: number, pOut: number, n: number): void;
+  normalizeByDay(pRaw: number, pOut: number, nDays: number, nS: number): void;
+  dailyIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number): void;
+  dailyNormalizedIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   // Bytes of working memory each kernel needs (stated next to the kernel's layout).
   rankRowsScratch(nS: number): number;
   sortPositionsScratch(n: number): number;
@@ -49,6 +52,7 @@ interface KernelExports {
   centralFamilyScratch(nS: number, w: number): number;
   weightedAverageScratch(nS: number, w: number): number;
   pairMomentsScratch(nS: number, w: number): number;
+  dailyNormalizedICScratch(nS: number): number;
 }
 
 /** The compiled module: one instance here; src/pool/arena.ts makes others, each with its own memory. */
@@ -268,15 +272,43 @@ export function sortPositions(vals: Float64Array, n: number, positions: Int32Arr
  */
 export function wasmDailyRankIC(a: Float64Array, b: Float64Array, nDays: number, nS: number, guard: number, bRanked?: { ranks: Float64Array; counts: Int32Array }): Float64Array {
   const n = nDays * nS;
-  const { at, heap } = regions([n * 8, n * 8, nDays * 8, wasm.dailyRankICScratch(nS), bRanked ? n * 8 : 0, bRanked ? nDays * 4 : 0]);
-  put(heap, at[0], a, n);
-  put(heap, at[1], b, n);
+  const out = new Float64Array(nDays);
+  const inputs: [Float64Array, number][] = bRanked ? [[a, n], [b, n], [bRanked.ranks, n]] : [[a, n], [b, n]];
+  const f = frame(inputs, [out, nDays], [wasm.dailyRankICScratch(nS), nDays * 4]);
   if (bRanked) {
-    put(heap, at[4], bRanked.ranks, n);
-    new Int32Array(wasm.memory.buffer, at[5], nDays).set(bRanked.counts);
-    wasm.dailyRankICRanked(at[0], at[1], at[4], at[5], at[2], nDays, nS, guard, at[3]);
-  } else wasm.dailyRankIC(at[0], at[1], at[2], nDays, nS, guard, at[3]);
-  return heap.slice(at[2] / 8, at[2] / 8 + nDays);
+    new Int32Array(wasm.memory.buffer, f.extra[1], nDays).set(bRanked.counts);
+    wasm.dailyRankICRanked(f.in[0], f.in[1], f.in[2], f.extra[1], f.out, nDays, nS, guard, f.extra[0]);
+  } else wasm.dailyRankIC(f.in[0], f.in[1], f.out, nDays, nS, guard, f.extra[0]);
+  f.done();
+  return out;
+}
+
+/** src/metrics normalizeByDay of x [nDays][nS] into out (which may be x). */
+export function wasmNormalizeByDay(x: Float64Array, out: Float64Array, nDays: number, nS: number): void {
+  const n = nDays * nS;
+  const f = frame([[x, n]], [out, n], []);
+  wasm.normalizeByDay(f.in[0], f.out, nDays, nS);
+  f.done();
+}
+
+/** src/metrics dailyIC: per day, the guarded Pearson of x and y over their shared non-NaN cells. */
+export function wasmDailyIC(x: Float64Array, y: Float64Array, nDays: number, nS: number, guard: number): Float64Array {
+  const n = nDays * nS;
+  const out = new Float64Array(nDays);
+  const f = frame([[x, n], [y, n]], [out, nDays], []);
+  wasm.dailyIC(f.in[0], f.in[1], f.out, nDays, nS, guard);
+  f.done();
+  return out;
+}
+
+/** dailyIC of x and y normalized by day (src/metrics alphaIC), without writing the normalized matrices. */
+export function wasmDailyNormalizedIC(x: Float64Array, y: Float64Array, nDays: number, nS: number, guard: number): Float64Array {
+  const n = nDays * nS;
+  const out = new Float64Array(nDays);
+  const f = frame([[x, n], [y, n]], [out, nDays], [wasm.dailyNormalizedICScratch(nS)]);
+  wasm.dailyNormalizedIC(f.in[0], f.in[1], f.out, nDays, nS, guard, f.extra[0]);
+  f.done();
+  return out;
 }
 
 /** Per day, the average ranks of b over its non-NaN cells (NaN elsewhere) and their count: b prepared for wasmDailyRankIC. */
