@@ -248,6 +248,51 @@ export function dailyRankICRanked(pA: usize, pB: usize, pRanksB: usize, pCountsB
   dailyRankICWith(pA, pB, pRanksB, pCountsB, pOut, nDays, nS, guard, pScratch);
 }
 
+/**
+ * Days of at most this many cells have exact rank sums: average ranks are
+ * multiples of 1/2 below n, so every sum of products and squares of centred
+ * ranks is a multiple of 1/4 below n^3 / 4 < 2^53 and adds without rounding,
+ * in any order.
+ */
+const EXACT_RANK_SUMS: i32 = 65536;
+
+/**
+ * rankPearson of a's average ranks and rb[0, n), without writing a's ranks:
+ * a's values va[0, n) come packed (key << 32 | k, as sortPositions packs
+ * them; `varying`: their key bits that differ; sorted here with sortPositions'
+ * scratch), and one pass over a's sorted order adds a * b and the
+ * squares tie group by tie group. Every sum is exact (n <= EXACT_RANK_SUMS)
+ * and the means are (n - 1) / 2 exactly (ranks sum to n (n - 1) / 2 whatever
+ * the ties), so the result has rankPearson's bits.
+ */
+function rankPearsonOfValues(va: usize, packed: usize, varying: u32, rb: usize, n: i32, guard: f64, pSortScratch: usize): f64 {
+  const sorted = sortPacked(packed, pSortScratch, n, va, varying, pSortScratch + ((<usize>n) << 3));
+  const fn = <f64>n;
+  const mean = <f64>(n - 1) / 2; // both sides' mean rank
+  let sxy: f64 = 0;
+  let vx: f64 = 0;
+  let vy: f64 = 0;
+  let first = 0;
+  while (first < n) {
+    const i0 = <i32>(<u32>load<u64>(sorted + ((<usize>first) << 3)));
+    const x = ld(va, i0);
+    let last = first + 1;
+    while (last < n && ld(va, <i32>(<u32>load<u64>(sorted + ((<usize>last) << 3)))) == x) last++;
+    const avg = <f64>(first + last - 1) / 2;
+    for (let k = first; k < last; k++) {
+      const y = ld(rb, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))));
+      sxy += avg * y;
+      vy += (y - mean) * (y - mean);
+    }
+    vx += <f64>(last - first) * ((avg - mean) * (avg - mean));
+    first = last;
+  }
+  const cov = sxy / fn - mean * mean;
+  const stdX = Math.sqrt(vx / fn);
+  const stdY = Math.sqrt(vy / fn);
+  return cov / (stdX < guard || stdY < guard ? 1 : stdX * stdY);
+}
+
 /** dailyRankIC, using b's ranks from rankDays where they apply (pRanksB 0: none). */
 function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
   const va = pScratch;
@@ -259,6 +304,8 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
   for (let d = 0; d < nDays; d++) {
     const o = d * nS;
     let n = 0;
+    let orAll: u32 = 0;
+    let andAll: u32 = 0xffffffff;
     for (let s = 0; s < nS; s++) {
       const x = ld(pA, o + s);
       const y = ld(pB, o + s);
@@ -266,6 +313,11 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
         st(va, n, x);
         st(vb, n, y);
         if (pRanksB) st(rb, n, ld(pRanksB, o + s));
+        // a's sort entries, in ra's place (its ranks are not written on this path)
+        const key = keyOf(x);
+        orAll |= key;
+        andAll &= key;
+        store<u64>(ra + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>n));
         n++;
       }
     }
@@ -273,9 +325,12 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
       st(pOut, d, NaN);
       continue;
     }
-    averageRanks(va, n, ra, pos, sortScratch);
     if (!pRanksB || n != ldi(pCountsB, d)) averageRanks(vb, n, rb, pos, sortScratch);
-    st(pOut, d, rankPearson(ra, rb, n, guard));
+    if (n <= EXACT_RANK_SUMS) st(pOut, d, rankPearsonOfValues(va, ra, orAll ^ andAll, rb, n, guard, sortScratch));
+    else {
+      averageRanks(va, n, ra, pos, sortScratch);
+      st(pOut, d, rankPearson(ra, rb, n, guard));
+    }
   }
 }
 
