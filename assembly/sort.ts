@@ -336,31 +336,46 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
 
 /**
  * Per day, the average ranks of b over its non-NaN cells, at their stocks
- * (NaN elsewhere), and how many cells that is (for dailyRankICRanked).
- * Scratch: rankDaysScratch bytes: vb, rb (nS f64 each), stock, pos (nS i32 each), then sortPositions' scratch.
+ * (NaN elsewhere), and how many cells that is (for dailyRankICRanked). As
+ * rankRows, the sort entries index the day's row itself (key << 32 | stock),
+ * so each tie group's rank is written straight to its stocks.
+ * Scratch: rankDaysScratch bytes: sortPositions' scratch for nS values.
  */
 export function rankDaysScratch(nS: f64): f64 {
-  return 2 * nS * 8 + 2 * nS * 4 + sortPositionsScratch(nS);
+  return sortPositionsScratch(nS);
 }
 export function rankDays(pB: usize, pRanks: usize, pCounts: usize, nDays: i32, nS: i32, pScratch: usize): void {
-  const vb = pScratch;
-  const rb = vb + ((<usize>nS) << 3);
-  const stock = rb + ((<usize>nS) << 3);
-  const pos = stock + ((<usize>nS) << 2);
-  const sortScratch = pos + ((<usize>nS) << 2);
+  const a = pScratch;
+  const b = a + ((<usize>nS) << 3);
+  const cnt = b + ((<usize>nS) << 3);
   for (let d = 0; d < nDays; d++) {
-    const o = d * nS;
+    const row = pB + ((<usize>(d * nS)) << 3);
+    const out = pRanks + ((<usize>(d * nS)) << 3);
     let n = 0;
+    let orAll: u32 = 0;
+    let andAll: u32 = 0xffffffff;
     for (let s = 0; s < nS; s++) {
-      const y = ld(pB, o + s);
-      st(pRanks, o + s, NaN);
-      if (y == y) {
-        st(vb, n, y);
-        sti(stock, n++, s);
+      const y = ld(row, s);
+      if (y != y) {
+        st(out, s, NaN);
+        continue;
       }
+      const key = keyOf(y);
+      orAll |= key;
+      andAll &= key;
+      store<u64>(a + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>s));
+      n++;
     }
-    averageRanks(vb, n, rb, pos, sortScratch);
-    for (let k = 0; k < n; k++) st(pRanks, o + ldi(stock, k), ld(rb, k));
+    const sorted = sortPacked(a, b, n, row, orAll ^ andAll, cnt);
+    let first = 0;
+    while (first < n) {
+      const y = ld(row, <i32>(<u32>load<u64>(sorted + ((<usize>first) << 3))));
+      let last = first + 1;
+      while (last < n && ld(row, <i32>(<u32>load<u64>(sorted + ((<usize>last) << 3)))) == y) last++;
+      const avg = <f64>(first + last - 1) / 2;
+      for (let k = first; k < last; k++) st(out, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))), avg);
+      first = last;
+    }
     sti(pCounts, d, n);
   }
 }
