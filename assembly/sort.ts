@@ -144,6 +144,30 @@ export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize
 }
 
 /**
+ * Packs a row's non-NaN cells as sort entries (key << 32 | stock) into a and
+ * writes NaN to out at its NaN cells; returns how many entries (low word) and
+ * the key bits that differ between them (high word).
+ */
+@inline function packRow(row: usize, out: usize, nS: i32, a: usize): u64 {
+  let n = 0;
+  let orAll: u32 = 0;
+  let andAll: u32 = 0xffffffff;
+  for (let s = 0; s < nS; s++) {
+    const x = ld(row, s);
+    if (x != x) {
+      st(out, s, NaN);
+      continue;
+    }
+    const key = keyOf(x);
+    orAll |= key;
+    andAll &= key;
+    store<u64>(a + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>s));
+    n++;
+  }
+  return (<u64>(orAll ^ andAll) << 32) | <u64>(<u32>n);
+}
+
+/**
  * Cross-sectional rank per row: non-NaN values ascending, ties in stock order,
  * value = position / n; NaN stays NaN. Entries index the row itself (key << 32
  * | stock), so nothing is copied out of it and the sorted entries name their
@@ -160,22 +184,9 @@ export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch
   for (let r = 0; r < nRows; r++) {
     const row = pSrc + ((<usize>(r * nS)) << 3);
     const orow = pOut + ((<usize>(r * nS)) << 3);
-    let n = 0;
-    let orAll: u32 = 0;
-    let andAll: u32 = 0xffffffff;
-    for (let s = 0; s < nS; s++) {
-      const x = ld(row, s);
-      if (x != x) {
-        st(orow, s, NaN);
-        continue;
-      }
-      const key = keyOf(x);
-      orAll |= key;
-      andAll &= key;
-      store<u64>(a + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>s));
-      n++;
-    }
-    const sorted = sortPacked(a, b, n, row, orAll ^ andAll, cnt);
+    const packed = packRow(row, orow, nS, a);
+    const n = <i32>(<u32>packed);
+    const sorted = sortPacked(a, b, n, row, <u32>(packed >> 32), cnt);
     const fn = <f64>n;
     for (let k = 0; k < n; k++) st(orow, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))), <f64>k / fn);
   }
@@ -351,22 +362,9 @@ export function rankDays(pB: usize, pRanks: usize, pCounts: usize, nDays: i32, n
   for (let d = 0; d < nDays; d++) {
     const row = pB + ((<usize>(d * nS)) << 3);
     const out = pRanks + ((<usize>(d * nS)) << 3);
-    let n = 0;
-    let orAll: u32 = 0;
-    let andAll: u32 = 0xffffffff;
-    for (let s = 0; s < nS; s++) {
-      const y = ld(row, s);
-      if (y != y) {
-        st(out, s, NaN);
-        continue;
-      }
-      const key = keyOf(y);
-      orAll |= key;
-      andAll &= key;
-      store<u64>(a + ((<usize>n) << 3), (<u64>key << 32) | <u64>(<u32>s));
-      n++;
-    }
-    const sorted = sortPacked(a, b, n, row, orAll ^ andAll, cnt);
+    const packed = packRow(row, out, nS, a);
+    const n = <i32>(<u32>packed);
+    const sorted = sortPacked(a, b, n, row, <u32>(packed >> 32), cnt);
     let first = 0;
     while (first < n) {
       const y = ld(row, <i32>(<u32>load<u64>(sorted + ((<usize>first) << 3))));
