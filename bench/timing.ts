@@ -42,3 +42,23 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((p, q) => p - q);
   return s[Math.floor(s.length / 2)];
 }
+
+/**
+ * The machine's speed at this moment: a plain loop adding 302,560 doubles (one
+ * 610 x 496 matrix), median ms of 21 runs. These VMs drift (the same loop has
+ * read 0.28 ms at one moment and 0.56 ms at another), so a bench prints this
+ * next to its numbers to tell a slower engine from a slower moment.
+ */
+export function machineProbeMs(): number {
+  const x = new Float64Array(302560).map((_, i) => (i % 97) * 0.5);
+  const t: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < 21; r++) {
+    const t0 = performance.now();
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i];
+    t.push(performance.now() - t0);
+    sink += s;
+  }
+  return sink === -1 ? NaN : median(t);
+}
