@@ -7,12 +7,10 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { SPLITS } from '../data/index.js';
-import { ENCODER_TYPES, type EncoderType } from '../model/encoder.js';
-import { BACKWARD_POLICIES, type BackwardPolicy } from '../model/policy.js';
-import { TF_BACKENDS, useBackend, type TfBackendName } from '../model/tf.js';
+import { BACKWARD_POLICIES, ENCODER_TYPES, TF_BACKENDS, type BackwardPolicy, type EncoderType, type TfBackendName } from '../model/names.js';
+import { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from '../miner/config.js';
 import { parseWindowFlag, type DataSpec } from '../miner/data.js';
-import { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type LogRecord, type Miner, type MinerConfig, type MinerResult } from '../miner/miner.js';
-import { readRunConfig, resumeRun, startRun } from '../miner/run.js';
+import type { LogRecord, Miner, MinerResult } from '../miner/miner.js';
 import { WEIGHT_DECAY_TYPES, type WeightDecayType } from '../miner/schedule.js';
 import { UserError } from '../util/errors.js';
 import { choiceFlag, floatFlag, intFlag } from './common.js';
@@ -84,6 +82,9 @@ export function registerMine(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (opts: MineOptions, cmd: Command) => {
       const given = (key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+      // Loaded here, not at startup: TensorFlow.js takes about a second to load, which the other commands need not pay.
+      const { readRunConfig, resumeRun, startRun } = await import('../miner/run.js');
+      const { useBackend } = await import('../model/tf.js');
       let miner: Miner;
       let runDir: string;
       if (opts.resume !== undefined) {

@@ -1,7 +1,6 @@
 /** `alphasage report RUN_OR_DIR`: a self-contained HTML report with server-rendered SVG charts. */
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import { writeReport } from '../report/index.js';
 import { UserError } from '../util/errors.js';
 
 export function registerReport(program: Command): void {
@@ -12,8 +11,10 @@ export function registerReport(program: Command): void {
     )
     .argument('<run-or-dir>', 'a mining run folder (or its name under runs/), or an output folder of alphasage combine')
     .option('--out <file.html>', 'where to write the report (default: report.html in that folder)')
-    .action((dir: string, opts: { out?: string }) => {
+    .action(async (dir: string, opts: { out?: string }) => {
       if (opts.out !== undefined && !/\.html?$/i.test(opts.out)) throw new UserError(`--out ${opts.out} should name an .html file; add the extension.`);
+      // Loaded here, not at startup: the charting library takes about two seconds to load.
+      const { writeReport } = await import('../report/index.js');
       const t0 = performance.now();
       const { path, inputs, bytes } = writeReport(dir, opts.out);
       const parts = [

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { join, relative, resolve } from 'node:path';
 import { BUNDLED_INDEX_CSV, bundledQlibDir } from '../data/bundled.js';
-import { FINAL_POOL_FILE } from '../miner/miner.js';
+import { FINAL_POOL_FILE } from '../miner/config.js';
 import { UserError } from '../util/errors.js';
 import { intFlag } from './common.js';
 

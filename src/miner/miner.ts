@@ -17,9 +17,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
 import { BEG_ID, N_ACTIONS } from '../expr/vocab.js';
-import type { EncoderType, TokenBatch } from '../model/encoder.js';
+import type { TokenBatch } from '../model/encoder.js';
 import type { DropoutSource } from '../model/ops.js';
-import { GflowPolicy, LOG_Z_PARAM, type BackwardPolicy } from '../model/policy.js';
+import { GflowPolicy, LOG_Z_PARAM } from '../model/policy.js';
 import { tf } from '../model/tf.js';
 import { evaluatePool, type PoolEvaluation, type PoolMemberCache } from '../pool/evaluate.js';
 import { writePoolFile, type PoolFile } from '../pool/file.js';
@@ -32,49 +32,11 @@ import { Adam } from './adam.js';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
 import { sampleTrajectories, type SampledTrajectory } from './env.js';
 import { rewardStaged, stageEpisode, type EpisodeStatus, type RewardTiming, type StagedEpisode } from './reward.js';
-import { WeightSchedule, type WeightDecayType } from './schedule.js';
+import { WeightSchedule } from './schedule.js';
 import { trajectoryBalance, type TrajectoryBatch } from './trajectoryBalance.js';
 
-/** The published command's settings (snake_case there), plus our backward-policy option. */
-export interface MinerConfig {
-  seed: number;
-  poolCapacity: number;
-  logFreq: number;
-  updateFreq: number;
-  nEpisodes: number;
-  encoderType: EncoderType;
-  entropyCoef: number;
-  entropyTemperature: number;
-  maskDropoutProb: number;
-  sslWeight: number;
-  novWeight: number;
-  weightDecayType: WeightDecayType;
-  finalWeightRatio: number;
-  backwardPolicy: BackwardPolicy;
-  learningRate: number;
-  /** Adam learning rate of log Z alone; null = learningRate (the published setting). */
-  logZLearningRate: number | null;
-}
-
-/** SPEC §5 defaults of the published command. */
-export const MINER_DEFAULTS: MinerConfig = {
-  seed: 0,
-  poolCapacity: 50,
-  logFreq: 500,
-  updateFreq: 64,
-  nEpisodes: 10_000,
-  encoderType: 'gnn',
-  entropyCoef: 0.01,
-  entropyTemperature: 1.0,
-  maskDropoutProb: 1.0,
-  sslWeight: 1.0,
-  novWeight: 0.3,
-  weightDecayType: 'linear',
-  finalWeightRatio: 0,
-  backwardPolicy: 'exact',
-  learningRate: 1e-4,
-  logZLearningRate: null,
-};
+import { FINAL_POOL_FILE, METRICS_FILE, type MinerConfig } from './config.js';
+export { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from './config.js';
 
 export interface MinerData {
   train: StockData;
@@ -129,8 +91,6 @@ export interface MinerResult {
   test?: PoolEvaluation;
 }
 
-export const METRICS_FILE = 'metrics.jsonl';
-export const FINAL_POOL_FILE = 'pool.json';
 
 /** Inverted dropout masks drawn from the run's Rng (so they are part of the reproducible stream). */
 class RngDropout implements DropoutSource {

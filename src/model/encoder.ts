@@ -10,8 +10,8 @@
 import type { DropoutSource } from './ops.js';
 import { tf } from './tf.js';
 
-export type EncoderType = 'lstm' | 'transformer' | 'gnn';
-export const ENCODER_TYPES: readonly EncoderType[] = ['lstm', 'transformer', 'gnn'];
+import type { EncoderType } from './names.js';
+export { ENCODER_TYPES, type EncoderType } from './names.js';
 
 /** BEG + at most 19 tokens (SPEC §2.3, §5). */
 export const MAX_STATE_LENGTH = 20;

@@ -13,8 +13,8 @@ import { linearInit, ParamStore } from './params.js';
 import { tf } from './tf.js';
 import { TransformerEncoder } from './transformer.js';
 
-export type BackwardPolicy = 'exact' | 'learned';
-export const BACKWARD_POLICIES: readonly BackwardPolicy[] = ['exact', 'learned'];
+import type { BackwardPolicy } from './names.js';
+export { BACKWARD_POLICIES, type BackwardPolicy } from './names.js';
 /** Backward actions of the learned head: every forward action but SEP. */
 export const N_BACKWARD_ACTIONS = N_ACTIONS - 1;
 /** Parameter name of log Z. */

@@ -14,8 +14,8 @@ import { dirname, join } from 'node:path';
 
 export { tf };
 
-export type TfBackendName = 'wasm' | 'cpu';
-export const TF_BACKENDS: readonly TfBackendName[] = ['wasm', 'cpu'];
+import type { TfBackendName } from './names.js';
+export { TF_BACKENDS, type TfBackendName } from './names.js';
 
 let wasmPathsSet = false;
 
