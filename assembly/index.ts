@@ -21,3 +21,4 @@ export { powCells } from './pow';
 export { unary, binary } from './elementwise';
 export { normalizeByDay, dailyIC, dailyNormalizedIC, dailyNormalizedICScratch } from './metrics';
 export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';
+export { dayGram } from './gram';

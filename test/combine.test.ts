@@ -230,3 +230,56 @@ test('prediction metrics count the days where the Pearson guard (std < 1e-3) mak
   assert.ok(Math.abs(daily.ic[0]) < 1e-4, 'the guarded day divides by 1');
   assert.ok(Math.abs(daily.ic[1]) > 0.1);
 });
+
+// DailyGram's former TypeScript day loop, the bit-for-bit reference of assembly/gram.ts dayGram.
+function plainDot(a: Float64Array, b: Float64Array, m: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, r = 0;
+  for (; r + 3 < m; r += 4) {
+    s0 += a[r] * b[r];
+    s1 += a[r + 1] * b[r + 1];
+    s2 += a[r + 2] * b[r + 2];
+    s3 += a[r + 3] * b[r + 3];
+  }
+  for (; r < m; r++) s0 += a[r] * b[r];
+  return s0 + s1 + s2 + s3;
+}
+function plainDayGram(cols: Float64Array[], y: Float64Array, m: number): number[] {
+  const n = cols.length;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) out.push(plainDot(cols[i], cols[j], m));
+    let sum = 0;
+    for (let r = 0; r < m; r++) sum += cols[i][r];
+    out.push(sum, plainDot(cols[i], y, m));
+  }
+  let sy = 0, syy = 0;
+  for (let r = 0; r < m; r++) (sy += y[r]), (syy += y[r] * y[r]);
+  out.push(m, sy, syy);
+  return out;
+}
+
+test('DailyGram: every day has the bits of the plain loop (odd and even alpha counts, rows skipped for a non-finite target, a day without rows)', () => {
+  const rng = new Rng(21);
+  for (const [n, nDays, nStocks] of [[5, 6, 23], [4, 3, 8], [1, 2, 3], [0, 2, 5]]) {
+    const alphas = Array.from({ length: n }, () => Float64Array.from({ length: nDays * nStocks }, () => rng.normal()));
+    const target = Float64Array.from({ length: nDays * nStocks }, () => (rng.next() < 0.2 ? NaN : rng.normal() * 0.05));
+    target.fill(Infinity, 0, nStocks); // day 0: no row
+    const gram = new DailyGram(alphas, target, nStocks, 0, nDays);
+    const prefix = new Float64Array(gram.packed);
+    for (let d = 0; d < nDays; d++) {
+      const cols = alphas.map(() => new Float64Array(nStocks));
+      const y = new Float64Array(nStocks);
+      let m = 0;
+      for (let s = 0; s < nStocks; s++) {
+        const t = target[d * nStocks + s];
+        if (!Number.isFinite(t)) continue;
+        y[m] = t;
+        alphas.forEach((a, i) => (cols[i][m] = a[d * nStocks + s]));
+        m++;
+      }
+      plainDayGram(cols, y, m).forEach((v, k) => (prefix[k] += v));
+      const got = gram.windowSum(0, d + 1);
+      for (let k = 0; k < gram.packed; k++) assert.ok(Object.is(got[k], prefix[k]), `n ${n}, day ${d}, entry ${k}: ${got[k]} vs ${prefix[k]}`);
+    }
+  }
+});

@@ -8,6 +8,7 @@
  * Column order: alphas 0..n-1, then the intercept (index n), then the target (n+1).
  * Each day's matrix is stored as its packed upper triangle (row-major).
  */
+import { wasmDayGram } from '../expr/wasm/index.js';
 
 export class DailyGram {
   readonly nAlphas: number;
@@ -45,11 +46,13 @@ export class DailyGram {
     const packed = this.packed;
     this.prefix = new Float64Array((days + 1) * packed);
 
-    // The day's rows gathered column by column, so every entry is a contiguous dot product.
-    const cols: Float64Array[] = [];
-    for (let i = 0; i < n; i++) cols.push(new Float64Array(nStocks));
+    // The day's rows gathered column by column (column i at cols[i * nStocks]), so every entry is a
+    // contiguous dot product; the day's matrix is computed in WebAssembly (assembly/gram.ts: dot products
+    // with four interleaved partial sums, other sums in row order) and added to the previous prefix row.
+    const cols = new Float64Array(n * nStocks);
     const y = new Float64Array(nStocks);
-    const rs = this.rowStart;
+    const day = new Float64Array(packed);
+    const P = this.prefix;
     for (let d = 0; d < days; d++) {
       const o = (this.fromDay + d) * nStocks;
       let m = 0;
@@ -57,33 +60,14 @@ export class DailyGram {
         const t = target[o + s];
         if (Number.isFinite(t)) {
           y[m] = t;
-          for (let i = 0; i < n; i++) cols[i][m] = alphas[i][o + s];
+          for (let i = 0; i < n; i++) cols[i * nStocks + m] = alphas[i][o + s];
           m++;
         }
       }
+      wasmDayGram(cols, nStocks, n, y, m, day);
       const prev = d * packed;
       const cur = prev + packed;
-      const P = this.prefix;
-      for (let i = 0; i < n; i++) {
-        const ci = cols[i];
-        const base = rs[i] - i; // packed index of (i, j) = base + j
-        for (let j = i; j < n; j++) P[cur + base + j] = P[prev + base + j] + dot(ci, cols[j], m);
-        let sum = 0;
-        for (let r = 0; r < m; r++) sum += ci[r];
-        P[cur + base + n] = P[prev + base + n] + sum;
-        P[cur + base + n + 1] = P[prev + base + n + 1] + dot(ci, y, m);
-      }
-      let sy = 0;
-      let syy = 0;
-      for (let r = 0; r < m; r++) {
-        sy += y[r];
-        syy += y[r] * y[r];
-      }
-      const bn = rs[n] - n;
-      P[cur + bn + n] = P[prev + bn + n] + m;
-      P[cur + bn + n + 1] = P[prev + bn + n + 1] + sy;
-      const bt = rs[n + 1] - (n + 1);
-      P[cur + bt + n + 1] = P[prev + bt + n + 1] + syy;
+      for (let k = 0; k < packed; k++) P[cur + k] = P[prev + k] + day[k];
     }
   }
 
@@ -121,20 +105,4 @@ export class DailyGram {
   get targetColumn(): number {
     return this.nAlphas + 1;
   }
-}
-
-function dot(a: Float64Array, b: Float64Array, m: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let r = 0;
-  for (; r + 3 < m; r += 4) {
-    s0 += a[r] * b[r];
-    s1 += a[r + 1] * b[r + 1];
-    s2 += a[r + 2] * b[r + 2];
-    s3 += a[r + 3] * b[r + 3];
-  }
-  for (; r < m; r++) s0 += a[r] * b[r];
-  return s0 + s1 + s2 + s3;
 }

@@ -39,6 +39,7 @@ interface KernelExports {
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
   powCells(pA: number, sa: number, pB: number, sb: number, pOut: number, n: number): void;
   normalizeByDay(pRaw: number, pOut: number, nDays: number, nS: number): void;
+  dayGram(pCols: number, stride: number, n: number, pY: number, m: number, pOut: number): void;
   dailyIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number): void;
   dailyNormalizedIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   // Bytes of working memory each kernel needs (stated next to the kernel's layout).
@@ -309,6 +310,17 @@ export function wasmDailyNormalizedIC(x: Float64Array, y: Float64Array, nDays: n
   wasm.dailyNormalizedIC(f.in[0], f.in[1], f.out, nDays, nS, guard, f.extra[0]);
   f.done();
   return out;
+}
+
+/**
+ * One day of src/combine/gram.ts DailyGram (assembly/gram.ts): n columns of m
+ * values (column i at cols[i * stride]) and the target's m values y; the
+ * day's packed cross-product triangle into out.
+ */
+export function wasmDayGram(cols: Float64Array, stride: number, n: number, y: Float64Array, m: number, out: Float64Array): void {
+  const f = frame([[cols, n * stride], [y, m]], [out, out.length], []);
+  wasm.dayGram(f.in[0], stride, n, f.in[1], m, f.out);
+  f.done();
 }
 
 /** Per day, the average ranks of b over its non-NaN cells (NaN elsewhere) and their count: b prepared for wasmDailyRankIC. */
