@@ -14,7 +14,7 @@
  * bytes it needs (`<kernel>Scratch`), so its layout is stated in one place.
  */
 
-export { rankRows, rankRowsScratch, sortPositions, sortPositionsScratch, dailyRankIC, dailyRankICRanked, dailyRankICScratch, rankDays, rankDaysScratch } from './sort';
+export { rankRows, rankRowsScratch, dailyRankIC, dailyRankICRanked, dailyRankICScratch, rankDays, rankDaysScratch } from './sort';
 export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rolling';
 export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
 export { powCells } from './pow';

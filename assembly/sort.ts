@@ -1,4 +1,4 @@
-/** The radix sort shared by Rank and the metrics (IndexSorter), Rank itself, and daily RankIC. */
+/** The radix sort shared by Rank and the metrics, Rank itself, daily RankIC and the ranks of a target (rankDays). */
 import { ld, ldi, st, sti } from './memory';
 
 /** Order-preserving 32-bit key from the high word of a double (-0 -> +0 first). */

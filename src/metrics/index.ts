@@ -3,7 +3,6 @@
  * [nDays][nStocks]. Formulas follow the reference (AlphaGen's batch_pearsonr /
  * batch_spearmanr) so results match it, computed in float64.
  */
-import { IndexSorter } from '../expr/kernels/sortIndex.js';
 import { wasmDailyIC, wasmDailyNormalizedIC, wasmDailyRankIC, wasmNormalizeByDay, wasmRankDays } from '../expr/wasm/index.js';
 
 /**
@@ -76,35 +75,6 @@ export function countGuardedDays(a: Float64Array, b: Float64Array, nDays: number
 /** Daily Pearson IC between two matrices, over the cells where neither is NaN (NaN for days without a valid pair). */
 export function dailyIC(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): Float64Array {
   return wasmDailyIC(a, b, nDays, nStocks, PEARSON_STD_GUARD);
-}
-
-/**
- * Average ranks (0-based, ties share their mean rank) of v[0..n), NaN-free,
- * via the radix IndexSorter (much faster than sort + binary search).
- * Holds its scratch, so ranking allocates nothing.
- */
-export class AverageRanker {
-  readonly sorter: IndexSorter;
-  private readonly idx: Int32Array;
-  constructor(capacity: number) {
-    this.sorter = new IndexSorter(capacity);
-    this.idx = new Int32Array(capacity);
-  }
-
-  rank(v: Float64Array, n: number, out: Float64Array): void {
-    const idx = this.idx;
-    for (let i = 0; i < n; i++) idx[i] = i;
-    this.sorter.sort(v, 0, idx, n);
-    let first = 0;
-    while (first < n) {
-      const x = v[idx[first]];
-      let last = first + 1;
-      while (last < n && v[idx[last]] === x) last++;
-      const avg = (first + last - 1) / 2;
-      for (let k = first; k < last; k++) out[idx[k]] = avg;
-      first = last;
-    }
-  }
 }
 
 /**

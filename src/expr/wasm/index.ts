@@ -24,7 +24,6 @@ import type { BinaryKernel, PairRollingKernel, RollingKernel, UnaryKernel } from
 interface KernelExports {
   memory: WebAssembly.Memory;
   rankRows(pSrc: number, pOut: number, nRows: number, nS: number, pScratch: number): void;
-  sortPositions(pVals: number, n: number, pPos: number, pScratch: number): void;
   dailyRankIC(pA: number, pB: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   dailyRankICRanked(pA: number, pB: number, pRanksB: number, pCountsB: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   rankDays(pB: number, pRanks: number, pCounts: number, nDays: number, nS: number, pScratch: number): void;
@@ -44,7 +43,6 @@ interface KernelExports {
   dailyNormalizedIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number, pScratch: number): void;
   // Bytes of working memory each kernel needs (stated next to the kernel's layout).
   rankRowsScratch(nS: number): number;
-  sortPositionsScratch(n: number): number;
   dailyRankICScratch(nS: number): number;
   rankDaysScratch(nS: number): number;
   extremesScratch(nSrc: number, nS: number): number;
@@ -253,17 +251,6 @@ export function wasmBinary(op: Binary): BinaryKernel {
 
 /** Pow (assembly/pow.ts: V8's Math.pow bits, C's pow(1, y) = 1 and pow(-1, ±inf) = 1). */
 export const wasmPow: BinaryKernel = binaryKernel((pA, sa, pB, sb, pOut, n) => wasm.powCells(pA, sa, pB, sb, pOut, n));
-
-/**
- * Stable ascending order of n doubles (no NaN; -0 equals +0), by the module's
- * radix sort: `positions[k]` = the index in `vals` of the k-th smallest.
- */
-export function sortPositions(vals: Float64Array, n: number, positions: Int32Array): void {
-  const { at, heap } = regions([n * 8, n * 4, wasm.sortPositionsScratch(n)]);
-  put(heap, at[0], vals, n);
-  wasm.sortPositions(at[0], n, at[1], at[2]);
-  positions.set(new Int32Array(wasm.memory.buffer, at[1], n));
-}
 
 /**
  * Daily Spearman of two [nDays][nS] matrices: per day, the Pearson of the
