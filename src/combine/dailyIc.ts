@@ -4,7 +4,8 @@
  * The target is ranked once per day (RankedTarget) for every alpha's RankIC.
  */
 import { dailyIC, dailyRankIC, RankedTarget } from '../metrics/index.js';
-import { fromNormalizedValues, meanDailyIC } from '../pool/normalized.js';
+import { AlphaArena } from '../pool/arena.js';
+import { fromNormalizedValues, meanDailyICs } from '../pool/normalized.js';
 
 /** Per-alpha daily series, row-major [nAlphas][nDays]; NaN days already 0 (as the combination counts them). */
 export interface DailyAlphaICs {
@@ -45,12 +46,20 @@ export function dailyAlphaICs(alphas: readonly Float64Array[], target: Float64Ar
 export function mutualICMatrix(alphas: readonly Float64Array[], nStocks: number, from: number, to: number): Float64Array {
   const n = alphas.length;
   const nDays = to - from;
-  // The pool's IC kernel: day statistics once per alpha, then one dot product per day and pair.
-  const window = alphas.map((x) => fromNormalizedValues(x.subarray(from * nStocks, to * nStocks), nDays, nStocks));
+  // The pool's IC kernels: day statistics once per alpha, then one dot product per day and pair, in
+  // WebAssembly when the window's alphas fit in an arena (four pairs per pass; the same numbers).
+  const arena = nDays > 0 ? AlphaArena.create(n, nDays, nStocks) : undefined;
+  const window = alphas.map((x) => {
+    const values = x.subarray(from * nStocks, to * nStocks);
+    const slot = arena?.take();
+    slot?.set(values);
+    return fromNormalizedValues(slot ?? values, nDays, nStocks);
+  });
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     out[i * n + i] = 1;
-    for (let j = i + 1; j < n; j++) out[i * n + j] = out[j * n + i] = nDays > 0 ? meanDailyIC(window[i], window[j], nDays, nStocks) : NaN;
+    const ics = nDays > 0 ? meanDailyICs(window[i], window.slice(i + 1), nDays, nStocks) : [];
+    for (let j = i + 1; j < n; j++) out[i * n + j] = out[j * n + i] = nDays > 0 ? ics[j - i - 1] : NaN;
   }
   return out;
 }
