@@ -17,7 +17,7 @@
 export { rankRows, rankRowsScratch, dailyRankIC, dailyRankICRanked, dailyRankICScratch, rankDays, rankDaysScratch } from './sort';
 export { tsRank, extremes, extremesScratch, tsMed, tsMedScratch } from './rolling';
 export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weightedAverage, weightedAverageScratch, pairMoments, pairMomentsScratch } from './windowSums';
-export { powCells } from './pow';
+export { powCells, powCellsScratch } from './pow';
 export { unary, binary } from './elementwise';
 export { normalizeByDay, dailyIC, dailyNormalizedIC, dailyNormalizedICScratch } from './metrics';
 export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';

@@ -13,7 +13,7 @@
  * trailing zero bits), y * log2|x| = n + y' by splitting y the same way,
  * then 2^n * exp(y' ln 2) by a polynomial; special values first.
  */
-import { ld, st } from './memory';
+import { ld, ldi, st, sti } from './memory';
 import { clearLo, fromHi, hiWord, loWord, withHi } from './words';
 
 const BP1: f64 = 1.5;
@@ -362,21 +362,80 @@ export function mathPow(x: f64, y: f64): f64 {
 }
 
 /**
+ * The cell i of powCells off the two-lane path, x ** y not on mathPow's main
+ * path: a negative base with an integer exponent whose |x| ** y is on it
+ * joins the queue (its result is ±(|x| ** y): mathPow works on |x| and
+ * multiplies by -1 for odd y, +1 for even, as fdlibm does); exponents 0 and
+ * ±1 and a negative finite base with a non-integer finite exponent get
+ * mathPow's answers (1, x, 1 / x, NaN) directly; the rest take cPow. Returns
+ * the queue's new length.
+ */
+@inline function offPathCell(x: f64, y: f64, i: i32, pOut: usize, pQueue: usize, nq: i32): i32 {
+  if (y == 0) st(pOut, i, 1);
+  else if (y == 1) st(pOut, i, x);
+  else if (y == -1) st(pOut, i, 1 / x);
+  else if (x < 0 && floor<f64>(y) == y && powMainPath(-x, y)) sti(pQueue, nq++, (i << 1) | 1);
+  else if (x < 0 && x > -Infinity && floor<f64>(y) != y && abs<f64>(y) < Infinity) st(pOut, i, NaN);
+  else st(pOut, i, cPow(x, y));
+  return nq;
+}
+
+/**
  * out[i] = cPow(a[i * sa], b[i * sb]) over n cells (sa, sb: 1, or 0 for a
  * broadcast value): pairs of cells on mathPow's main path in two lanes
- * (powPair), the others one at a time. The same bits as Math.pow per cell.
+ * (powPair). A main-path cell whose neighbour is not, and a negative base
+ * with an integer exponent (see offPathCell), wait in a queue and are paired
+ * with each other afterwards; other cells run one at a time. The same bits as
+ * Math.pow per cell (NaN results: a NaN).
+ * Scratch: powCellsScratch(n) bytes: n i32 (the queue: cell index << 1, | 1
+ * for a negative base), then two f64.
  */
-export function powCells(pA: usize, sa: i32, pB: usize, sb: i32, pOut: usize, n: i32): void {
+export function powCellsScratch(n: f64): f64 {
+  return n * 4 + 32;
+}
+export function powCells(pA: usize, sa: i32, pB: usize, sb: i32, pOut: usize, n: i32, pQueue: usize): void {
+  let nq = 0;
   let i = 0;
   for (; i + 1 < n; i += 2) {
     const x0 = ld(pA, i * sa);
     const x1 = ld(pA, (i + 1) * sa);
     const y0 = ld(pB, i * sb);
     const y1 = ld(pB, (i + 1) * sb);
-    const out = pOut + ((<usize>i) << 3);
-    if (powMainPath(x0, y0) && powMainPath(x1, y1) && powPair(f64x2(x0, x1), f64x2(y0, y1), out)) continue;
-    st(pOut, i, cPow(x0, y0));
-    st(pOut, i + 1, cPow(x1, y1));
+    const main0 = powMainPath(x0, y0);
+    if (main0 && powMainPath(x1, y1)) {
+      if (powPair(f64x2(x0, x1), f64x2(y0, y1), pOut + ((<usize>i) << 3))) continue;
+      st(pOut, i, cPow(x0, y0));
+      st(pOut, i + 1, cPow(x1, y1));
+      continue;
+    }
+    if (main0) sti(pQueue, nq++, i << 1);
+    else nq = offPathCell(x0, y0, i, pOut, pQueue, nq);
+    if (powMainPath(x1, y1)) sti(pQueue, nq++, (i + 1) << 1);
+    else nq = offPathCell(x1, y1, i + 1, pOut, pQueue, nq);
   }
   for (; i < n; i++) st(pOut, i, cPow(ld(pA, i * sa), ld(pB, i * sb)));
+  // The queue, two cells at a time (an odd last one twice); results through a 2-cell spare after it.
+  const pair = (pQueue + ((<usize>n) << 2) + 15) & ~(<usize>15);
+  for (let q = 0; q < nq; q += 2) {
+    const e0 = ldi(pQueue, q);
+    const e1 = ldi(pQueue, min(q + 1, nq - 1));
+    const c0 = e0 >> 1;
+    const c1 = e1 >> 1;
+    const x0 = ld(pA, c0 * sa);
+    const x1 = ld(pA, c1 * sa);
+    const y0 = ld(pB, c0 * sb);
+    const y1 = ld(pB, c1 * sb);
+    const neg0 = (e0 & 1) != 0;
+    const neg1 = (e1 & 1) != 0;
+    if (powPair(f64x2(neg0 ? -x0 : x0, neg1 ? -x1 : x1), f64x2(y0, y1), pair)) {
+      // (-x) ** y = -(|x| ** y) for odd y (an integer below 2^31 in magnitude here)
+      const z0 = ld(pair, 0);
+      const z1 = ld(pair, 1);
+      st(pOut, c0, neg0 && (<i64>y0 & 1) != 0 ? -z0 : z0);
+      st(pOut, c1, neg1 && (<i64>y1 & 1) != 0 ? -z1 : z1);
+    } else {
+      st(pOut, c0, cPow(x0, y0));
+      st(pOut, c1, cPow(x1, y1));
+    }
+  }
 }

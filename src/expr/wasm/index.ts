@@ -36,7 +36,7 @@ interface KernelExports {
   pairMoments(corr: number, pA: number, pB: number, pOut: number, nOut: number, nS: number, w: number, row0: number, pScratch: number): void;
   unary(op: number, pSrc: number, pOut: number, n: number): void;
   binary(op: number, pA: number, aScalar: number, pB: number, bScalar: number, pOut: number, n: number): void;
-  powCells(pA: number, sa: number, pB: number, sb: number, pOut: number, n: number): void;
+  powCells(pA: number, sa: number, pB: number, sb: number, pOut: number, n: number, pScratch: number): void;
   normalizeByDay(pRaw: number, pOut: number, nDays: number, nS: number): void;
   dayGram(pCols: number, stride: number, n: number, pY: number, m: number, pOut: number): void;
   dailyIC(pX: number, pY: number, pOut: number, nDays: number, nS: number, guard: number): void;
@@ -52,6 +52,7 @@ interface KernelExports {
   weightedAverageScratch(nS: number, w: number): number;
   pairMomentsScratch(nS: number, w: number): number;
   dailyNormalizedICScratch(nS: number): number;
+  powCellsScratch(n: number): number;
 }
 
 /** The compiled module: one instance here; src/pool/arena.ts makes others, each with its own memory. */
@@ -229,7 +230,7 @@ export const enum Binary {
   PctChange,
 }
 /** A binary kernel over the memory: `run(pA, sa, pB, sb, pOut, n)` with strides 1, or 0 for a side broadcasting its one value. */
-function binaryKernel(run: (pA: number, sa: number, pB: number, sb: number, pOut: number, n: number) => void): BinaryKernel {
+function binaryKernel(run: (pA: number, sa: number, pB: number, sb: number, pOut: number, n: number, pScratch: number) => void, scratch: (n: number) => number = () => 0): BinaryKernel {
   return (a, sa, b, sb, out, n) => {
     const f = frame(
       [
@@ -237,9 +238,9 @@ function binaryKernel(run: (pA: number, sa: number, pB: number, sb: number, pOut
         [b, sb === 0 ? 1 : n],
       ],
       [out, n],
-      [],
+      [scratch(n)],
     );
-    run(f.in[0], sa === 0 ? 0 : 1, f.in[1], sb === 0 ? 0 : 1, f.out, n);
+    run(f.in[0], sa === 0 ? 0 : 1, f.in[1], sb === 0 ? 0 : 1, f.out, n, f.extra[0]);
     f.done();
   };
 }
@@ -250,7 +251,10 @@ export function wasmBinary(op: Binary): BinaryKernel {
 }
 
 /** Pow (assembly/pow.ts: V8's Math.pow bits, C's pow(1, y) = 1 and pow(-1, ±inf) = 1). */
-export const wasmPow: BinaryKernel = binaryKernel((pA, sa, pB, sb, pOut, n) => wasm.powCells(pA, sa, pB, sb, pOut, n));
+export const wasmPow: BinaryKernel = binaryKernel(
+  (pA, sa, pB, sb, pOut, n, pScratch) => wasm.powCells(pA, sa, pB, sb, pOut, n, pScratch),
+  (n) => wasm.powCellsScratch(n),
+);
 
 /**
  * Daily Spearman of two [nDays][nS] matrices: per day, the Pearson of the
