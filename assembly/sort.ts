@@ -349,7 +349,8 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
  * Per day, the average ranks of b over its non-NaN cells, at their stocks
  * (NaN elsewhere), and how many cells that is (for dailyRankICRanked). As
  * rankRows, the sort entries index the day's row itself (key << 32 | stock),
- * so each tie group's rank is written straight to its stocks.
+ * so each tie group's rank is written straight to its stocks (pRanks must not
+ * overlap pB: the row is read while ranks are written).
  * Scratch: rankDaysScratch bytes: sortPositions' scratch for nS values.
  */
 export function rankDaysScratch(nS: f64): f64 {
