@@ -119,28 +119,33 @@ function sortPacked(a: usize, b: usize, n: i32, pVals: usize, varying: u32, cnt:
   return sorted;
 }
 
-/**
- * Stable sort of positions 0..n-1 by vals[0..n) (sortPacked).
- * Scratch: sortPositionsScratch bytes: two packed arrays (n u64 each), counts
- * (4 x 256 i32); the sorted positions end in pPos (n i32).
- */
-export function sortPositionsScratch(n: f64): f64 {
+/** Bytes for sorting up to n values: two packed arrays (n u64 each) and the radix counts (4 x 256 i32). */
+function sortScratchBytes(n: f64): f64 {
   return n * 8 * 2 + 1024 * 4;
 }
-export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize): void {
-  const a = pScratch;
-  const b = a + ((<usize>n) << 3);
-  const cnt = b + ((<usize>n) << 3);
-  let orAll: u32 = 0;
-  let andAll: u32 = 0xffffffff;
-  for (let k = 0; k < n; k++) {
-    const key = keyOf(ld(pVals, k));
-    orAll |= key;
-    andAll &= key;
-    store<u64>(a + ((<usize>k) << 3), (<u64>key << 32) | <u64>(<u32>k));
+
+/** The position (low word) of the k-th sorted entry. */
+@inline function entryAt(sorted: usize, k: i32): i32 {
+  return <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3)));
+}
+
+/** One past the tie group of sorted entries that starts at `first`: the entries whose values in vals are equal. */
+@inline function tieGroupEnd(sorted: usize, first: i32, n: i32, vals: usize): i32 {
+  const x = ld(vals, entryAt(sorted, first));
+  let last = first + 1;
+  while (last < n && ld(vals, entryAt(sorted, last)) == x) last++;
+  return last;
+}
+
+/** Average ranks (0-based, ties share their mean rank) of n sorted entries, written to ranks at their positions. */
+@inline function writeAverageRanks(sorted: usize, n: i32, vals: usize, ranks: usize): void {
+  let first = 0;
+  while (first < n) {
+    const last = tieGroupEnd(sorted, first, n, vals);
+    const avg = <f64>(first + last - 1) / 2;
+    for (let k = first; k < last; k++) st(ranks, entryAt(sorted, k), avg);
+    first = last;
   }
-  const sorted = sortPacked(a, b, n, pVals, orAll ^ andAll, cnt);
-  for (let k = 0; k < n; k++) sti(pPos, k, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))));
 }
 
 /**
@@ -172,10 +177,10 @@ export function sortPositions(pVals: usize, n: i32, pPos: usize, pScratch: usize
  * value = position / n; NaN stays NaN. Entries index the row itself (key << 32
  * | stock), so nothing is copied out of it and the sorted entries name their
  * output cells.
- * Scratch: rankRowsScratch bytes: sortPositions' scratch for nS values.
+ * Scratch: rankRowsScratch bytes: sortScratchBytes(nS).
  */
 export function rankRowsScratch(nS: f64): f64 {
-  return sortPositionsScratch(nS);
+  return sortScratchBytes(nS);
 }
 export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch: usize): void {
   const a = pScratch;
@@ -188,23 +193,25 @@ export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch
     const n = <i32>(<u32>packed);
     const sorted = sortPacked(a, b, n, row, <u32>(packed >> 32), cnt);
     const fn = <f64>n;
-    for (let k = 0; k < n; k++) st(orow, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))), <f64>k / fn);
+    for (let k = 0; k < n; k++) st(orow, entryAt(sorted, k), <f64>k / fn);
   }
 }
 
 
-/** Average ranks (0-based, ties share their mean rank) of vals[0..n) into pRanks; `pos`: n i32 for the order. */
-function averageRanks(pVals: usize, n: i32, pRanks: usize, pPos: usize, pSortScratch: usize): void {
-  sortPositions(pVals, n, pPos, pSortScratch);
-  let first = 0;
-  while (first < n) {
-    const x = ld(pVals, ldi(pPos, first));
-    let last = first + 1;
-    while (last < n && ld(pVals, ldi(pPos, last)) == x) last++;
-    const avg = <f64>(first + last - 1) / 2;
-    for (let k = first; k < last; k++) st(pRanks, ldi(pPos, k), avg);
-    first = last;
+/** Average ranks (0-based, ties share their mean rank) of vals[0..n) (no NaN) into pRanks. Scratch: sortScratchBytes(n). */
+function averageRanks(pVals: usize, n: i32, pRanks: usize, pScratch: usize): void {
+  const a = pScratch;
+  const b = a + ((<usize>n) << 3);
+  const cnt = b + ((<usize>n) << 3);
+  let orAll: u32 = 0;
+  let andAll: u32 = 0xffffffff;
+  for (let k = 0; k < n; k++) {
+    const key = keyOf(ld(pVals, k));
+    orAll |= key;
+    andAll &= key;
+    store<u64>(a + ((<usize>k) << 3), (<u64>key << 32) | <u64>(<u32>k));
   }
+  writeAverageRanks(sortPacked(a, b, n, pVals, orAll ^ andAll, cnt), n, pVals, pRanks);
 }
 
 /** Population Pearson of ra[0, n) and rb[0, n) with the reference's guard (a std below it makes the denominator 1). */
@@ -239,10 +246,10 @@ function rankPearson(ra: usize, rb: usize, n: i32, guard: f64): f64 {
  * of the average ranks of a and b over the cells where neither is NaN
  * (population moments; a std below `guard`, the reference's 1e-3, makes the
  * denominator 1); NaN for a day without such a cell.
- * Scratch: dailyRankICScratch bytes: va, vb, ra, rb (nS f64 each), pos (nS i32), then sortPositions' scratch.
+ * Scratch: dailyRankICScratch bytes: va, vb, ra, rb (nS f64 each), then sortScratchBytes(nS).
  */
 export function dailyRankICScratch(nS: f64): f64 {
-  return 4 * nS * 8 + nS * 4 + sortPositionsScratch(nS);
+  return 4 * nS * 8 + sortScratchBytes(nS);
 }
 export function dailyRankIC(pA: usize, pB: usize, pOut: usize, nDays: i32, nS: i32, guard: f64, pScratch: usize): void {
   dailyRankICWith(pA, pB, 0, 0, pOut, nDays, nS, guard, pScratch);
@@ -269,9 +276,9 @@ const EXACT_RANK_SUMS: i32 = 65536;
 
 /**
  * rankPearson of a's average ranks and rb[0, n), without writing a's ranks:
- * a's values va[0, n) come packed (key << 32 | k, as sortPositions packs
- * them; `varying`: their key bits that differ; sorted here with sortPositions'
- * scratch), and one pass over a's sorted order adds a * b and the
+ * a's values va[0, n) come packed (key << 32 | k, as averageRanks packs
+ * them; `varying`: their key bits that differ; sorted here in
+ * sortScratchBytes(n) of scratch), and one pass over a's sorted order adds a * b and the
  * squares tie group by tie group. Every sum is exact (n <= EXACT_RANK_SUMS)
  * and the means are (n - 1) / 2 exactly (ranks sum to n (n - 1) / 2 whatever
  * the ties), so the result has rankPearson's bits.
@@ -285,13 +292,10 @@ function rankPearsonOfValues(va: usize, packed: usize, varying: u32, rb: usize, 
   let vy: f64 = 0;
   let first = 0;
   while (first < n) {
-    const i0 = <i32>(<u32>load<u64>(sorted + ((<usize>first) << 3)));
-    const x = ld(va, i0);
-    let last = first + 1;
-    while (last < n && ld(va, <i32>(<u32>load<u64>(sorted + ((<usize>last) << 3)))) == x) last++;
+    const last = tieGroupEnd(sorted, first, n, va);
     const avg = <f64>(first + last - 1) / 2;
     for (let k = first; k < last; k++) {
-      const y = ld(rb, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))));
+      const y = ld(rb, entryAt(sorted, k));
       sxy += avg * y;
       vy += (y - mean) * (y - mean);
     }
@@ -310,8 +314,7 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
   const vb = va + ((<usize>nS) << 3);
   const ra = vb + ((<usize>nS) << 3);
   const rb = ra + ((<usize>nS) << 3);
-  const pos = rb + ((<usize>nS) << 3);
-  const sortScratch = pos + ((<usize>nS) << 2);
+  const sortScratch = rb + ((<usize>nS) << 3);
   for (let d = 0; d < nDays; d++) {
     const o = d * nS;
     let n = 0;
@@ -336,10 +339,10 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
       st(pOut, d, NaN);
       continue;
     }
-    if (!pRanksB || n != ldi(pCountsB, d)) averageRanks(vb, n, rb, pos, sortScratch);
+    if (!pRanksB || n != ldi(pCountsB, d)) averageRanks(vb, n, rb, sortScratch);
     if (n <= EXACT_RANK_SUMS) st(pOut, d, rankPearsonOfValues(va, ra, orAll ^ andAll, rb, n, guard, sortScratch));
     else {
-      averageRanks(va, n, ra, pos, sortScratch);
+      averageRanks(va, n, ra, sortScratch);
       st(pOut, d, rankPearson(ra, rb, n, guard));
     }
   }
@@ -351,10 +354,10 @@ function dailyRankICWith(pA: usize, pB: usize, pRanksB: usize, pCountsB: usize, 
  * rankRows, the sort entries index the day's row itself (key << 32 | stock),
  * so each tie group's rank is written straight to its stocks (pRanks must not
  * overlap pB: the row is read while ranks are written).
- * Scratch: rankDaysScratch bytes: sortPositions' scratch for nS values.
+ * Scratch: rankDaysScratch bytes: sortScratchBytes(nS).
  */
 export function rankDaysScratch(nS: f64): f64 {
-  return sortPositionsScratch(nS);
+  return sortScratchBytes(nS);
 }
 export function rankDays(pB: usize, pRanks: usize, pCounts: usize, nDays: i32, nS: i32, pScratch: usize): void {
   const a = pScratch;
@@ -365,16 +368,7 @@ export function rankDays(pB: usize, pRanks: usize, pCounts: usize, nDays: i32, n
     const out = pRanks + ((<usize>(d * nS)) << 3);
     const packed = packRow(row, out, nS, a);
     const n = <i32>(<u32>packed);
-    const sorted = sortPacked(a, b, n, row, <u32>(packed >> 32), cnt);
-    let first = 0;
-    while (first < n) {
-      const y = ld(row, <i32>(<u32>load<u64>(sorted + ((<usize>first) << 3))));
-      let last = first + 1;
-      while (last < n && ld(row, <i32>(<u32>load<u64>(sorted + ((<usize>last) << 3)))) == y) last++;
-      const avg = <f64>(first + last - 1) / 2;
-      for (let k = first; k < last; k++) st(out, <i32>(<u32>load<u64>(sorted + ((<usize>k) << 3))), avg);
-      first = last;
-    }
+    writeAverageRanks(sortPacked(a, b, n, row, <u32>(packed >> 32), cnt), n, row, out);
     sti(pCounts, d, n);
   }
 }
