@@ -28,7 +28,30 @@ export function tsRank(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32): vo
   const twoW = vsplat(<f64>(2 * w));
   for (let r = 0; r < nOut; r++) {
     const o = r * nS;
-    for (let s = 0; s < nV; s += 2) {
+    let s = 0;
+    for (; s + 4 <= nS; s += 4) {
+      // Four stocks: two independent count chains per window row.
+      const i = o + s + span;
+      const x = vld(pSrc, i);
+      const y = vld(pSrc, i + 2);
+      let gtX = i64x2.splat(0);
+      let geX = i64x2.splat(1);
+      let gtY = i64x2.splat(0);
+      let geY = i64x2.splat(1);
+      for (let k = o + s; k < i; k += nS) {
+        const v = vld(pSrc, k);
+        const u = vld(pSrc, k + 2);
+        gtX = i64x2.sub(gtX, f64x2.gt(v, x));
+        geX = i64x2.sub(geX, f64x2.ge(v, x));
+        gtY = i64x2.sub(gtY, f64x2.gt(u, y));
+        geY = i64x2.sub(geY, f64x2.ge(u, y));
+      }
+      const tX = i64x2.sub(i64x2.add(gtX, geX), i64x2.gt_s(geX, gtX));
+      const tY = i64x2.sub(i64x2.add(gtY, geY), i64x2.gt_s(geY, gtY));
+      vst(pOut, o + s, v128.and(f64x2.div(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(tX, tX, 0, 2, 0, 2)), twoW), f64x2.eq(x, x)));
+      vst(pOut, o + s + 2, v128.and(f64x2.div(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(tY, tY, 0, 2, 0, 2)), twoW), f64x2.eq(y, y)));
+    }
+    for (; s < nV; s += 2) {
       const i = o + s + span;
       const x = vld(pSrc, i);
       let gt = i64x2.splat(0);
