@@ -200,19 +200,44 @@ export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32
   v128.store(last, f64x2.pmax(uPrev, a));
 }
 
+/** sortedWindowStep for four stocks: two lane pairs interleaved in blk (32 bytes per rank), two independent chains. */
+@inline function sortedWindowStep4(blk: usize, w: i32, r0: v128, r1: v128, a0: v128, a1: v128): void {
+  let s0 = v128.load(blk);
+  let s1 = v128.load(blk, 16);
+  let u0Prev = vsplat(-Infinity);
+  let u1Prev = u0Prev;
+  let p = blk;
+  const last = blk + ((<usize>(w - 1)) << 5);
+  for (; p < last; p += 32) {
+    const n0 = v128.load(p, 32);
+    const n1 = v128.load(p, 48);
+    const u0 = v128.bitselect(s0, n0, f64x2.lt(s0, r0));
+    const u1 = v128.bitselect(s1, n1, f64x2.lt(s1, r1));
+    v128.store(p, f64x2.pmax(u0Prev, f64x2.pmin(a0, u0)));
+    v128.store(p, f64x2.pmax(u1Prev, f64x2.pmin(a1, u1)), 16);
+    u0Prev = u0;
+    u1Prev = u1;
+    s0 = n0;
+    s1 = n1;
+  }
+  v128.store(last, f64x2.pmax(u0Prev, a0));
+  v128.store(last, f64x2.pmax(u1Prev, a1), 16);
+}
+
 /**
- * TsMed (lower median; NaN if the window holds a NaN): two stocks per SIMD
- * lane pair, each with its window kept sorted by sortedWindowStep, O(w)
+ * TsMed (lower median; NaN if the window holds a NaN): four stocks at a time
+ * (sortedWindowStep4; the last two or one by sortedWindowStep, two per SIMD
+ * lane pair), each with its window kept sorted, O(w)
  * branch-free work per cell (an insertion that branches on every compare
  * mispredicts about half of them). A NaN enters the sorted window as +inf and
  * leaves as +inf (equal values are interchangeable); a count of NaNs in the
  * window decides the output. The window starts as w copies of +inf, each
  * early step removing one, so the first full window holds exactly its values.
  * An odd last stock runs in both lanes and keeps lane 0.
- * Scratch: tsMedScratch bytes: the sorted windows of one stock pair (w f64x2).
+ * Scratch: tsMedScratch bytes: the sorted windows of four stocks (2w f64x2).
  */
 export function tsMedScratch(w: f64): f64 {
-  return w * 16;
+  return w * 32;
 }
 export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
@@ -221,7 +246,43 @@ export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScr
   const nanV = vsplat(NaN);
   const zero = i64x2.splat(0);
   const rowBytes = (<usize>nS) << 3;
-  for (let s = 0; s < nS; s += 2) {
+  let s = 0;
+  for (; s + 4 <= nS; s += 4) {
+    for (let j = 0; j < 2 * w; j++) v128.store(pScratch + ((<usize>j) << 4), inf);
+    let nan0 = zero;
+    let nan1 = zero;
+    let pIn = pSrc + ((<usize>s) << 3);
+    let pOld = pIn;
+    let pDst = pOut + ((<usize>s) << 3);
+    for (let t = 0; t < nSrc; t++, pIn += rowBytes) {
+      const x0 = v128.load(pIn);
+      const x1 = v128.load(pIn, 16);
+      const x0NaN = f64x2.ne(x0, x0);
+      const x1NaN = f64x2.ne(x1, x1);
+      nan0 = i64x2.sub(nan0, x0NaN);
+      nan1 = i64x2.sub(nan1, x1NaN);
+      let r0 = inf;
+      let r1 = inf;
+      if (t >= w) {
+        const old0 = v128.load(pOld);
+        const old1 = v128.load(pOld, 16);
+        pOld += rowBytes;
+        const old0NaN = f64x2.ne(old0, old0);
+        const old1NaN = f64x2.ne(old1, old1);
+        nan0 = i64x2.add(nan0, old0NaN);
+        nan1 = i64x2.add(nan1, old1NaN);
+        r0 = v128.bitselect(inf, old0, old0NaN);
+        r1 = v128.bitselect(inf, old1, old1NaN);
+      }
+      sortedWindowStep4(pScratch, w, r0, r1, v128.bitselect(inf, x0, x0NaN), v128.bitselect(inf, x1, x1NaN));
+      if (t < w - 1) continue;
+      const at = pScratch + ((<usize>mid) << 5);
+      v128.store(pDst, v128.bitselect(nanV, v128.load(at), i64x2.ne(nan0, zero)));
+      v128.store(pDst, v128.bitselect(nanV, v128.load(at, 16), i64x2.ne(nan1, zero)), 16);
+      pDst += rowBytes;
+    }
+  }
+  for (; s < nS; s += 2) {
     const single = s + 1 == nS;
     for (let j = 0; j < w; j++) v128.store(pScratch + ((<usize>j) << 4), inf);
     let nan = zero;
