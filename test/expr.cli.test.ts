@@ -22,8 +22,8 @@ test('eval --out writes the reference layout; values and ICs agree with the refe
   const dir = mkdtempSync(join(tmpdir(), 'alphasage-eval-'));
   try {
     const exprFile = join(dir, 'exprs.txt');
-    // lines 0, 17 and 38 of the reference list, a parse error, an out-of-range line
-    writeFileSync(exprFile, '$open\nTsMean($close,20)\n\nTsCorr($close,$volume,20)\nTsMean($close 20)\nRef($close,150)\n');
+    // lines 0, 17 and 38 of the reference list, a parse error, an out-of-range line (a comment and a blank line skipped)
+    writeFileSync(exprFile, '# reference lines\n$open\nTsMean($close,20)\n\nTsCorr($close,$volume,20)\nTsMean($close 20)\nRef($close,150)\n');
     const out = join(dir, 'out');
     const r = runCli(['eval', ...WINDOW, '--exprs', exprFile, '--out', out]);
     assert.equal(r.status, 0, r.stderr);

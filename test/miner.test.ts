@@ -254,6 +254,18 @@ describe('alphasage mine (CLI)', () => {
     assert.equal(readFileSync(join(out, 'pool.json'), 'utf8'), readFileSync(join(tmp, 'cli-whole', 'pool.json'), 'utf8'));
   });
 
+  it('a run stopped before its first checkpoint resumes from the start (to the same pool), and the hint names the command given', () => {
+    const early = join(tmp, 'cli-early');
+    const stopped = runCli(['mine', ...flags, '--out', early, '--stop-after', '20', '--resume-hint', 'npm start -- --resume X']);
+    assert.equal(stopped.status, 0, stopped.stderr);
+    assert.match(stopped.stdout, /stopped after 20 of 96 episodes; continue with: npm start -- --resume X/);
+    assert.ok(!existsSync(join(early, 'checkpoint.json')));
+    const resumed = runCli(['mine', '--resume', early]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming .* at episode 0\/96/);
+    assert.equal(readFileSync(join(early, 'pool.json'), 'utf8'), readFileSync(join(tmp, 'cli-whole', 'pool.json'), 'utf8'));
+  });
+
   it('reports bad flags and resume mistakes as one-line user errors', () => {
     const bad = runCli(['mine', '--encoder-type', 'cnn']);
     assert.equal(bad.status, 2);

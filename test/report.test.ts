@@ -141,7 +141,7 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
   const cases: Array<[string[], RegExp]> = [
     [['combine', '--pool', pool, '--window', '1'], /--window must be in \[2/],
     [['combine', '--pool', pool, '--valid', '2016-12-31:2016-01-01'], /--valid ends \(2016-01-01\) before it starts/],
-    [['combine', '--pool', pool, '--valid', '2016'], /--valid must be START:END/],
+    [['combine', '--pool', pool, '--valid', '2016'], /--valid must be a split \(train, valid, test\) or START:END/],
     [['combine', '--pool', pool, '--use-weights', '--fit-weights'], /not both/],
     [['combine', '--pool', pool, '--test', '2016-06-01:2016-12-31'], /--test starts \(2016-06-01\) on or before the end of --valid/],
     [['combine', '--pool', pool, '--train', '2015-12-01:2015-12-31'], /days of labelled history/],

@@ -8,19 +8,7 @@ import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
 import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
-import { dateFlag, floatFlag, intFlag } from './common.js';
-
-/** `START:END` with dates YYYY-MM-DD. */
-export function dateRangeFlag(name: string) {
-  return (value: string): DateWindow => {
-    const m = /^(\d{4}-\d{2}-\d{2}):(\d{4}-\d{2}-\d{2})$/.exec(value.trim());
-    if (!m) throw new InvalidArgumentError(`${name} must be START:END with dates YYYY-MM-DD (e.g. 2016-01-01:2016-12-31), got '${value}'.`);
-    const start = dateFlag(name)(m[1]);
-    const end = dateFlag(name)(m[2]);
-    if (end < start) throw new InvalidArgumentError(`${name} ends (${end}) before it starts (${start}); give START:END in order.`);
-    return { start, end };
-  };
-}
+import { floatFlag, intFlag, windowFlag } from './common.js';
 
 /** A switch that also takes Python's explicit spelling (`--use_weights True`). */
 export function boolSwitch(name: string) {
@@ -32,7 +20,8 @@ export function boolSwitch(name: string) {
   };
 }
 
-function windowFlag(value: string): number {
+/** --window: 'inf' or a number of days. */
+function historyDaysFlag(value: string): number {
   if (value.trim().toLowerCase() === 'inf') return Infinity;
   const n = intFlag('--window', 2)(value);
   return n;
@@ -82,12 +71,12 @@ export function registerCombine(program: Command): void {
     .option('--threshold-ric <x>', 'adaptive: keep alphas with |mean RankIC| above this', floatFlag('--threshold-ric', 0), 0.015)
     .option('--threshold-ricir <x>', 'adaptive: and |RankICIR| above this', floatFlag('--threshold-ricir', 0), 0.15)
     .option('--n-factors <n>', 'adaptive: at most this many alphas a day (the first in pool order)', intFlag('--n-factors', 1), 20)
-    .addOption(new Option('--window <inf|N>', "adaptive: history of the selection and fit: 'inf' (expanding from the train start) or N days (rolling)").argParser(windowFlag).default(Infinity, 'inf'))
+    .addOption(new Option('--window <inf|N>', "adaptive: history of the selection and fit: 'inf' (expanding from the train start) or N days (rolling)").argParser(historyDaysFlag).default(Infinity, 'inf'))
     .option('--label-days <n>', 'label horizon L of the target Ref($close,-L)/$close-1; history ends L+1 days before each day', intFlag('--label-days', 1, 30), 20)
     .option('--linear-dep-tol <x>', 'drop an alpha from a fit when the share of its variance not explained by the intercept and earlier alphas is below this', floatFlag('--linear-dep-tol', 0, 0.5), DEFAULT_DEPENDENCE_TOL)
-    .addOption(new Option('--train <start:end>', 'history window (its first day starts the expanding window)').argParser(dateRangeFlag('--train')).default({ ...SPLITS.train }, fmtRange(SPLITS.train)))
-    .addOption(new Option('--valid <start:end>', 'validation window').argParser(dateRangeFlag('--valid')).default({ ...SPLITS.valid }, fmtRange(SPLITS.valid)))
-    .addOption(new Option('--test <start:end>', 'test window').argParser(dateRangeFlag('--test')).default({ ...SPLITS.test }, fmtRange(SPLITS.test)))
+    .addOption(new Option('--train <window>', 'history window (its first day starts the expanding window)').argParser(windowFlag('--train')).default({ ...SPLITS.train }, fmtRange(SPLITS.train)))
+    .addOption(new Option('--valid <window>', 'validation window').argParser(windowFlag('--valid')).default({ ...SPLITS.valid }, fmtRange(SPLITS.valid)))
+    .addOption(new Option('--test <window>', 'test window').argParser(windowFlag('--test')).default({ ...SPLITS.test }, fmtRange(SPLITS.test)))
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
     .option('--universe <name>', 'universe (instruments/<name>.txt)', 'all')
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
@@ -145,7 +134,7 @@ export function registerCombine(program: Command): void {
         console.log(`alphas in the fit: ${(kept.reduce((a, b) => a + b, 0) / kept.length).toFixed(1)} a day on average (min ${Math.min(...kept)}, max ${Math.max(...kept)}); ${fallback} days fell back to the single best alpha`);
       }
       const rel = relative(process.cwd(), out) || '.';
-      console.log(`wrote ${rel}/ (metrics.json, daily.csv, pred.f64 + pred.json, mutual_ic.json${r.selections ? ', selection.json' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`wrote ${rel}/ (metrics.json + metrics.txt, daily.csv, pred.f64 + pred.json, pool.json, mutual_ic.json${r.selections ? ', selection.json' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       console.log(`next: alphasage backtest --pred ${rel}   then   alphasage report ${rel}`);
     });
 }

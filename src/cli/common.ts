@@ -1,5 +1,7 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
+import { SPLITS, type DateWindow } from '../data/index.js';
+import { UserError } from '../util/errors.js';
 
 export function intFlag(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
@@ -26,6 +28,32 @@ export function dateFlag(name: string) {
     }
     return value;
   };
+}
+
+/** A window: a split of the bundled data (train, valid, test) or START:END with dates YYYY-MM-DD (START..END too). */
+export function windowFlag(name: string) {
+  return (value: string): DateWindow => {
+    const text = value.trim();
+    const split = (SPLITS as Record<string, DateWindow>)[text];
+    if (split) return { ...split };
+    const m = /^(\d{4}-\d{2}-\d{2})(?::|\.\.)(\d{4}-\d{2}-\d{2})$/.exec(text);
+    if (!m) {
+      throw new InvalidArgumentError(`${name} must be a split (${Object.keys(SPLITS).join(', ')}) or START:END with dates YYYY-MM-DD (e.g. 2016-01-01:2016-12-31), got '${value}'.`);
+    }
+    const start = dateFlag(name)(m[1]);
+    const end = dateFlag(name)(m[2]);
+    if (end < start) throw new InvalidArgumentError(`${name} ends (${end}) before it starts (${start}); give START:END in order.`);
+    return { start, end };
+  };
+}
+
+/** windowFlag for a value read in a command's action (a user error, not a parse error). */
+export function parseWindow(name: string, value: string): DateWindow {
+  try {
+    return windowFlag(name)(value);
+  } catch (e) {
+    throw e instanceof InvalidArgumentError ? new UserError(e.message) : e;
+  }
 }
 
 export function choiceFlag<T extends string>(name: string, choices: readonly T[]) {

@@ -41,7 +41,7 @@ export interface EvalLine {
   error?: string;
 }
 
-/** Expressions of a file: one per non-empty line, or a pool JSON ({"exprs": [...]}). */
+/** Expressions of a file: one per line (blank lines and lines starting with # skipped), or a pool JSON ({"exprs": [...]}). */
 export function readExpressionFile(path: string): string[] {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`--exprs ${path}: no such file; give a text file with one expression per line.`);
   const text = readFileSync(path, 'utf8');
@@ -61,7 +61,7 @@ export function readExpressionFile(path: string): string[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l !== '');
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 function encodeFloat32LE(values: Float64Array): Uint8Array {
@@ -84,7 +84,7 @@ export function registerEval(program: Command): void {
     .option('--end <date>', 'last day YYYY-MM-DD', dateFlag('--end'))
     .option('--split <name>', `a named window of the bundled data (${SPLIT_NAMES.join(', ')}) instead of --start/--end`, choiceFlag('--split', SPLIT_NAMES))
     .option('--expr <text>', 'an expression, e.g. "TsMean($close,20)" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--exprs <file>', 'expressions, one per line (or a pool JSON {"exprs": [...]})')
+    .option('--exprs <file>', 'expressions, one per line, # comments and blank lines skipped (or a pool JSON {"exprs": [...]})')
     .option('--out <dir>', 'write values_<i>.f32 and summary.json here')
     .option('--json', 'print the summary as JSON instead of a table', false)
     .action(async (opts: EvalOptions) => {

@@ -40,6 +40,10 @@ const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(main\.[jt]s|alphas
 if (isEntry) {
   process.on('uncaughtException', reportEscapedError);
   process.on('unhandledRejection', reportEscapedError);
+  // The reader went away (`alphasage pool show ... | head`): stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : reportEscapedError(e)));
+  }
   const code = await main(process.argv.slice(2));
   // A command may set its own non-zero exit code (e.g. `data check` finding errors).
   if (code !== 0) process.exitCode = code;

@@ -4,16 +4,17 @@
  * by main.ts), a progress bar, a line per log_freq, and the final pool table.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { SPLITS } from '../data/index.js';
 import { BACKWARD_POLICIES, ENCODER_TYPES, TF_BACKENDS, type BackwardPolicy, type EncoderType, type TfBackendName } from '../model/names.js';
 import { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from '../miner/config.js';
-import { parseWindowFlag, type DataSpec } from '../miner/data.js';
+import type { DataSpec } from '../miner/data.js';
 import type { LogRecord, Miner, MinerResult } from '../miner/miner.js';
+import type { StockData } from '../data/types.js';
 import { WEIGHT_DECAY_TYPES, type WeightDecayType } from '../miner/schedule.js';
 import { UserError } from '../util/errors.js';
-import { choiceFlag, floatFlag, intFlag } from './common.js';
+import { choiceFlag, floatFlag, intFlag, parseWindow } from './common.js';
 
 /** Settings a preset changes (flags given explicitly still win). */
 export const PRESETS: Record<string, { description: string; config: Partial<MinerConfig> }> = {
@@ -37,6 +38,7 @@ interface MineOptions extends Omit<MinerConfig, 'logZLearningRate'> {
   backend: TfBackendName;
   stopAfter?: number;
   progress: boolean;
+  resumeHint?: string;
 }
 
 /** Option key -> MinerConfig key, for the settings a run stores. */
@@ -80,6 +82,7 @@ export function registerMine(program: Command): void {
     .option('--backend <name>', `TensorFlow.js backend: ${TF_BACKENDS.join(', ')}`, choiceFlag('--backend', TF_BACKENDS), 'wasm' as TfBackendName)
     .option('--stop-after <n>', 'stop after this many episodes in total, as if killed (continue with --resume)', intFlag('--stop-after', 1))
     .option('--no-progress', 'no progress bar')
+    .addOption(new Option('--resume-hint <command>', 'the command an interrupted run tells the user to continue with (set by start)').hideHelp())
     .action(async (opts: MineOptions, cmd: Command) => {
       const given = (key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
       // Loaded here, not at startup: TensorFlow.js takes about a second to load, which the other commands need not pay.
@@ -112,8 +115,8 @@ export function registerMine(program: Command): void {
           qlibDir: opts.qlibDir === undefined ? null : resolve(opts.qlibDir),
           instrument: opts.instrument,
           universeFile: opts.universeFile === undefined ? null : resolve(opts.universeFile),
-          train: parseWindowFlag('--train', opts.train),
-          test: opts.test === false ? null : parseWindowFlag('--test', opts.test),
+          train: parseWindow('--train', opts.train),
+          test: opts.test === false ? null : parseWindow('--test', opts.test),
         };
         runDir = resolve(opts.out ?? join('runs', `mine-${config.encoderType}-seed${config.seed}-${timestamp()}`));
         await useBackend(opts.backend);
@@ -122,19 +125,22 @@ export function registerMine(program: Command): void {
           // gamma = 0^(1/N) = 0, as PyTorch's ExponentialLR would have it: the weights are 0 after the first episode.
           process.stderr.write('note: --weight-decay-type exponential with --final-weight-ratio 0 zeroes the ssl and novelty weights after the first episode; give a ratio above 0 (e.g. 0.01) for a gradual decay.\n');
         }
-        process.stderr.write(`mining ${config.nEpisodes} episodes with the ${config.encoderType} encoder on ${miner.data.train.nStocks} stocks x ${miner.data.train.nDays} days (${miner.data.window.start}..${miner.data.window.end}) -> ${runDir}\n`);
+        const testSpan = miner.data.test ? `; test IC and RankIC on ${daySpan(miner.data.test)}` : '';
+        process.stderr.write(`mining ${config.nEpisodes} episodes with the ${config.encoderType} encoder on ${miner.data.train.nStocks} stocks x ${miner.data.train.nDays} days (${miner.data.window.start}..${miner.data.window.end})${testSpan} -> ${runDir}\n`);
       }
+      const resumeHint = opts.resumeHint ?? `alphasage mine --resume ${runDir}`;
       // Ctrl-C: the loop yields once per window, so this runs within a second; the last checkpoint stays.
       const onInterrupt = (): void => {
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K\x1b[?25h\n'); // clear the bar, show the cursor
-        process.stderr.write(`interrupted at episode ${miner.episode}; the last checkpoint is at episode ${miner.checkpointEpisode}: continue with alphasage mine --resume ${runDir}\n`);
+        const from = miner.checkpointEpisode > 0 ? `the last checkpoint is at episode ${miner.checkpointEpisode}` : 'no checkpoint yet, so it starts over';
+        process.stderr.write(`interrupted at episode ${miner.episode}; ${from}: continue with ${resumeHint}\n`);
         process.exit(130);
       };
       process.once('SIGINT', onInterrupt);
       process.once('SIGTERM', onInterrupt);
       try {
         const result = await runWithProgress(miner, opts.stopAfter, opts.progress !== false);
-        printResult(miner, result, runDir);
+        printResult(miner, result, runDir, resumeHint);
       } finally {
         process.removeListener('SIGINT', onInterrupt);
         process.removeListener('SIGTERM', onInterrupt);
@@ -188,14 +194,20 @@ async function runWithProgress(miner: Miner, stopAfter: number | undefined, show
   }
 }
 
-function printResult(miner: Miner, result: MinerResult, runDir: string): void {
+/** The evaluated days of a loaded window, as FIRST..LAST. */
+function daySpan(d: StockData): string {
+  return `${d.dates[d.backtrack]}..${d.dates[d.backtrack + d.nDays - 1]}`;
+}
+
+function printResult(miner: Miner, result: MinerResult, runDir: string, resumeHint: string): void {
   if (!result.finished) {
-    console.log(`stopped after ${result.episode} of ${miner.config.nEpisodes} episodes; continue with: alphasage mine --resume ${runDir}`);
+    console.log(`stopped after ${result.episode} of ${miner.config.nEpisodes} episodes; continue with: ${resumeHint}`);
     return;
   }
   const pool = result.pool;
   const test = result.test;
-  console.log(`\nmined pool: ${pool.exprs.length} alphas after ${result.episode} episodes (${(miner.elapsedMs / 1000).toFixed(0)} s)`);
+  const windows = `train ${daySpan(miner.data.train)}` + (miner.data.test ? `, test ${daySpan(miner.data.test)}` : '');
+  console.log(`\nmined pool: ${pool.exprs.length} alphas after ${result.episode} episodes (${(miner.elapsedMs / 1000).toFixed(0)} s; ${windows})`);
   if (pool.exprs.length === 0) {
     console.log('the pool is empty: no valid expression was found; run more episodes.');
   } else {
@@ -207,7 +219,7 @@ function printResult(miner: Miner, result: MinerResult, runDir: string): void {
       console.log(`${String(i + 1).padStart(width)}  ${fmt(pool.ics?.[i]).padStart(8)}  ${fmt(m?.ic).padStart(8)}  ${fmt(m?.rank_ic).padStart(8)}  ${fmt(pool.weights[i]).padStart(8)}  ${pool.exprs[i]}`);
     }
     if (test) {
-      console.log(`pool combined with least-squares weights fitted on train: test IC ${fmt(test.ensemble.ic)}  ICIR ${fmt(test.ensemble.icir)}  RankIC ${fmt(test.ensemble.rank_ic)}  RankICIR ${fmt(test.ensemble.rank_icir)}`);
+      console.log(`pool combined with its weights (AlphaGen's least squares on the mutual-IC matrix, fitted on train): test IC ${fmt(test.ensemble.ic)}  ICIR ${fmt(test.ensemble.icir)}  RankIC ${fmt(test.ensemble.rank_ic)}  RankICIR ${fmt(test.ensemble.rank_icir)}`);
     }
   }
   const p = miner.profile;

@@ -41,12 +41,15 @@ export function registerStart(program: Command): void {
       // A fresh program per stage: commander keeps option values on its instances.
       const { buildProgram } = await import('./program.js');
       const stage = async (title: string, argv: string[]): Promise<void> => {
-        console.log(`\n== ${title}: alphasage ${argv.join(' ')}`);
+        const hintAt = argv.indexOf('--resume-hint'); // internal: not part of the command a user would type
+        console.log(`\n== ${title}: alphasage ${(hintAt < 0 ? argv : argv.slice(0, hintAt)).join(' ')}`);
         await buildProgram().parseAsync(argv, { from: 'user' });
       };
       if (opts.full && opts.episodes !== undefined) throw new UserError('--full and --episodes both set the length of the run; give one of them.');
       const length = opts.episodes !== undefined ? ['--n-episodes', String(opts.episodes), '--log-freq', String(opts.episodes)] : opts.full ? [] : ['--preset', 'quick'];
-      const mine = opts.resume !== undefined ? ['mine', '--resume', show] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show];
+      // An interrupted mine stage is continued by start, which then runs the other stages.
+      const hint = ['--resume-hint', `npm start -- --resume ${show} (or alphasage start --resume ${show})`];
+      const mine = opts.resume !== undefined ? ['mine', '--resume', show, ...hint] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show, ...hint];
       await stage('1/4 mine', mine);
       const pool = join(show, FINAL_POOL_FILE);
       const combined = join(show, 'combine');

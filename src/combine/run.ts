@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
 import { loadStockData } from '../data/stockData.js';
 import { evaluateExpr, parseExpr } from '../expr/index.js';
-import { normalizeByDay } from '../metrics/index.js';
+import { alphaRankIC, normalizeByDay, RankedTarget } from '../metrics/index.js';
 import { evaluatePoolMembers, writePoolFile, type PoolFile } from '../pool/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -53,7 +53,12 @@ export interface AlphaStats {
   weight: number;
   /** The pool file's IC (its mining window), when stored. */
   pool_ic: number | null;
-  /** Mean daily IC / RankIC of the normalized alpha against the raw target, per window. */
+  /**
+   * The alpha's IC and RankIC per window as SPEC §3 defines them, the numbers `pool eval` gives: IC = mean
+   * daily Pearson of the normalized alpha and target; RankIC = mean daily Spearman of the raw alpha and
+   * target over the cells where neither is NaN (NaN when a day has no such cell). The adaptive selection
+   * uses its own daily RankIC of the normalized alphas, where a NaN cell counts as 0 and a NaN day as 0.
+   */
   valid_ic: number;
   valid_rank_ic: number;
   test_ic: number;
@@ -134,6 +139,13 @@ export function planDays(data: StockData, s: CombineSettings): { valid: [number,
   return { valid, test, predictDays };
 }
 
+/** Each alpha's RankIC (SPEC §3: raw values, NaN cells skipped) over the days [w[0], w[1]), the target ranked once. */
+function windowRankICs(alphas: readonly Float64Array[], target: Float64Array, w: [number, number], nStocks: number): number[] {
+  const rows = (m: Float64Array) => m.subarray(w[0] * nStocks, w[1] * nStocks);
+  const ranked = new RankedTarget(rows(target), w[1] - w[0], nStocks);
+  return alphas.map((a) => alphaRankIC(rows(a), ranked, w[1] - w[0], nStocks));
+}
+
 /** Combines an already loaded pool on `data` (the train start .. test end window). */
 export function combineOnData(pool: PoolFile, data: StockData, s: CombineSettings, log: (msg: string) => void = () => {}): CombineResult {
   validateWindows(s);
@@ -143,14 +155,16 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
   const n = pool.exprs.length;
   if (n === 0) throw new UserError('the pool has no expressions; mine or write a pool with at least one.');
 
+  const { valid, test, predictDays } = planDays(data, s);
   let t = performance.now();
   const alphas = evaluatePoolMembers(pool.exprs, data);
-  for (const a of alphas) normalizeByDay(a, nDays, nStocks, a as Float64Array<ArrayBuffer>); // in place: the raw values are not needed again
   const target = evaluateExpr(parseExpr(targetExpr(s.labelDays)), data);
   tick('evaluate', t);
   log(`evaluated ${n} alphas and the target on ${nDays} days x ${nStocks} stocks (${timings.evaluate} ms)`);
-
-  const { valid, test, predictDays } = planDays(data, s);
+  t = performance.now();
+  const rankIC = { valid: windowRankICs(alphas, target, valid, nStocks), test: windowRankICs(alphas, target, test, nStocks) };
+  tick('alpha_rank_ic', t);
+  for (const a of alphas) normalizeByDay(a, nDays, nStocks, a as Float64Array<ArrayBuffer>); // in place: the raw values are not needed again
   const shift = s.labelDays + 1;
   const panel: AlphaPanel = { nDays, nStocks, alphas, target };
   const closeRow = (day: number) => (backtrack + day) * 6 * nStocks + nStocks; // feature 1 = close
@@ -214,9 +228,9 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
       weight: pool.weights[a],
       pool_ic: pool.ics && Number.isFinite(pool.ics[a]) ? pool.ics[a] : null,
       valid_ic: meanOfRange(daily.ic, o + valid[0], o + valid[1]),
-      valid_rank_ic: meanOfRange(daily.rankIc, o + valid[0], o + valid[1]),
+      valid_rank_ic: rankIC.valid[a],
       test_ic: meanOfRange(daily.ic, o + test[0], o + test[1]),
-      test_rank_ic: meanOfRange(daily.rankIc, o + test[0], o + test[1]),
+      test_rank_ic: rankIC.test[a],
       days_selected: selections ? selectedDays[a] : null,
     };
   });

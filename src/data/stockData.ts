@@ -110,7 +110,7 @@ export function loadStockData(opts: LoadOptions): StockData {
       }
     }
   }
-  return { values, dates, symbols, nDays: last - first + 1, nStocks, backtrack, future, paddedDays };
+  return { values, dates, symbols, nDays: last - first + 1, nStocks, backtrack, future, paddedDays, calendarOffset: p0 };
 }
 
 /** Value of one feature of one stock on one padded row. */

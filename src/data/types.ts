@@ -23,6 +23,11 @@ export interface StockData {
   readonly future: number;
   /** Total rows: backtrack + nDays + future. */
   readonly paddedDays: number;
+  /**
+   * Index of padded row 0 in the data folder's calendar (0 when unknown). The window-sum kernels align
+   * their blocks to it, so a day's value has the same bits whatever window of the folder was loaded.
+   */
+  readonly calendarOffset?: number;
 }
 
 /** A membership span of one symbol in a universe file, inclusive dates. */

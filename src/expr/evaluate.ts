@@ -17,7 +17,8 @@
  * Determinism: the same expression on the same data gives the same bits, and a
  * sub-expression shared with another use, or served from the cache after being
  * computed over more rows, equals its standalone evaluation bit for bit (the
- * window-sum kernels align their blocks to absolute rows: `row0`).
+ * window-sum kernels align their blocks to absolute rows: `row0`, counted from
+ * the calendar's first day, so this holds across loaded windows of one folder too).
  */
 import { Buffer } from 'node:buffer';
 import { FEATURES, type StockData } from '../data/types.js';
@@ -380,6 +381,7 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
   const k = kernels?.get(x.op.name) ?? x.op.kernel;
   if (k.kind !== x.op.kind) throw new Error(`kernel for ${x.op.name} must be ${x.op.kind}, got ${k.kind}`);
   const [cLo, cHi] = childRows(x, node.lo, node.hi);
+  const calendarRow = data.calendarOffset ?? 0; // the window-sum kernels' row0 counts from the calendar's first day
   /** The node's own buffer: reserved WebAssembly memory during a resident evaluation, else one from the pool. */
   const own = (): Float64Array => {
     const n = nRows * nS;
@@ -427,13 +429,13 @@ function compute(node: PlanNode, data: StockData, kernels: ReadonlyMap<string, O
         return;
       }
       node.value = own();
-      k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
+      k.run(matrixOf(c, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), calendarRow + cLo);
       return;
     }
     case 'pairRolling': {
       const [a, b] = node.children;
       node.value = own();
-      k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), cLo);
+      k.run(matrixOf(a, cLo, cHi, nS), matrixOf(b, cLo, cHi, nS), node.value, nRows, nS, windowOf(x), calendarRow + cLo);
       return;
     }
   }

@@ -19,15 +19,6 @@ export interface DataSpec {
   test: DateWindow | null;
 }
 
-/** A window flag: a split name (train, valid, test) or START:END (YYYY-MM-DD:YYYY-MM-DD). */
-export function parseWindowFlag(flag: string, value: string): DateWindow {
-  const split = (SPLITS as Record<string, DateWindow>)[value];
-  if (split) return { ...split };
-  const m = /^(\d{4}-\d{2}-\d{2})(?::|\.\.)(\d{4}-\d{2}-\d{2})$/.exec(value);
-  if (!m) throw new UserError(`${flag} must be a split (${Object.keys(SPLITS).join(', ')}) or START:END like 2013-08-01:2015-12-31, got '${value}'.`);
-  if (m[2] < m[1]) throw new UserError(`${flag} ${value} ends before it starts; swap the dates.`);
-  return { start: m[1], end: m[2] };
-}
 
 export async function loadMinerData(spec: DataSpec): Promise<MinerData> {
   const qlibDir = spec.qlibDir ?? (await bundledQlibDir());

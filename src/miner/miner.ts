@@ -29,7 +29,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
-import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
+import { CHECKPOINT_FILE, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
 import { sampleTrajectories, type SampledTrajectory } from './env.js';
 import { rewardStaged, stageEpisode, type EpisodeStatus, type RewardTiming, type StagedEpisode } from './reward.js';
 import { WeightSchedule } from './schedule.js';
@@ -170,8 +170,16 @@ export class Miner {
     return new Miner(config, data, runDir);
   }
 
-  /** Continues the run in `runDir` from its checkpoint (same config and data as it was started with). */
+  /**
+   * Continues the run in `runDir` from its checkpoint (same config and data as it was started with).
+   * A run stopped before its first checkpoint starts over: same settings and seed, so the same run.
+   */
   static resume(config: MinerConfig, data: MinerData, runDir: string): Miner {
+    if (!existsSync(join(runDir, CHECKPOINT_FILE))) {
+      const fresh = new Miner(config, data, runDir);
+      fresh.truncateMetrics(0);
+      return fresh;
+    }
     const c = readCheckpoint(runDir);
     const m = new Miner(config, data, runDir);
     if (JSON.stringify(c.paramManifest) !== JSON.stringify(m.policy.params.manifest())) {
