@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BUNDLED_CSV, FEATURES, encodeFeatureBin, featureAt, importCsv, loadStockData, readCalendar, readUniverse } from '../src/data/index.js';
 import { UserError } from '../src/util/errors.js';
@@ -123,12 +123,23 @@ test('CLI: bad inputs give one clear error line and exit code 2', () => {
   const badNum = join(dir, 'badnum.csv');
   writeFileSync(badNum, 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1,2,x,1,1\n');
   cases.push([['data', 'import', '--csv', badNum, '--out', join(dir, 'z')], /line 2: low 'x' is not a number/]);
+  const head = 'date,symbol,open,high,low,close,volume\n';
+  const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  // A symbol is a folder name: one that climbs out of the output must not be written anywhere.
+  cases.push([['data', 'import', '--csv', write('evil.csv', head + '2020-01-02,../../evil,1,2,0.5,1.5,100\n'), '--out', join(dir, 'e')], /symbol '\.\.\/\.\.\/evil' cannot name a folder/]);
+  cases.push([['data', 'import', '--csv', write('feb30.csv', head + '2020-02-30,A,1,2,0.5,1.5,100\n'), '--out', join(dir, 'f')], /date '2020-02-30' is not a calendar day/]);
+  cases.push([['data', 'import', '--csv', write('fake.csv.gz', 'not gzip at all'), '--out', join(dir, 'g')], /not a valid gzip file/]);
+  // Fails while writing the folder: the temporary folder goes too.
+  cases.push([['data', 'import', '--csv', write('dup.csv', head + '2020-01-02,A,1,2,0.5,1.5,100\n2020-01-02,A,1,2,0.5,1.5,100\n'), '--out', join(dir, 'h')], /two rows for 2020-01-02/]);
+  cases.push([['eval', '--start', '2016-02-30', '--end', '2016-12-31', '--expr', '$close'], /--start must be a calendar day YYYY-MM-DD, got '2016-02-30'/]);
   for (const [args, msg] of cases) {
     const r = runCli(args);
     assert.ok(isCleanUserError(r), `${args.join(' ')}: status ${r.status}, stderr: ${r.stderr}`);
     assert.match(r.stderr, msg);
   }
-  assert.ok(!existsSync(join(dir, 'y')) && !existsSync(join(dir, 'z')), 'nothing half-written');
+  const left = readdirSync(dir).filter((f) => /^[yzefgh]($|\.)/.test(f));
+  assert.deepEqual(left, [], 'nothing half-written');
+  assert.ok(!existsSync(join(dir, '..', 'evil')) && !existsSync(join(dirname(dir), '..', 'evil')), 'nothing written outside --out');
 });
 
 test('CLI: data info and data check on a fixture', () => {

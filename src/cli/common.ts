@@ -1,6 +1,7 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
 import { SPLITS, type DateWindow } from '../data/index.js';
+import { isCalendarDate } from '../util/dates.js';
 import { UserError } from '../util/errors.js';
 
 export function intFlag(name: string, min = -Infinity, max = Infinity) {
@@ -23,8 +24,8 @@ export function floatFlag(name: string, min = -Infinity, max = Infinity) {
 
 export function dateFlag(name: string) {
   return (value: string): string => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z'))) {
-      throw new InvalidArgumentError(`${name} must be a date YYYY-MM-DD, got '${value}'.`);
+    if (!isCalendarDate(value)) {
+      throw new InvalidArgumentError(`${name} must be a calendar day YYYY-MM-DD, got '${value}'.`);
     }
     return value;
   };

@@ -19,6 +19,7 @@ export function registerData(program: Command): void {
     .action(async (opts: { csv: string; out: string; force: boolean }) => {
       const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} MB | ETA {eta}s', stream: process.stderr }, Presets.shades_classic);
       let started = false;
+      const notes: string[] = [];
       const t0 = performance.now();
       const s = await importCsv({
         csv: opts.csv,
@@ -31,9 +32,10 @@ export function registerData(program: Command): void {
           }
           bar.update(Math.round(done / 1e5) / 10);
         },
-        notice: (m) => process.stderr.write(`note: ${m}\n`),
+        notice: (m) => notes.push(m), // shown after a successful import: a failure prints its error line alone
       });
       if (started) bar.stop();
+      for (const m of notes) process.stderr.write(`note: ${m}\n`);
       console.log(`imported ${s.rows} rows: ${s.symbols} symbols, ${s.days} days (${s.firstDay}..${s.lastDay}), fields ${s.fields.join(' ')}, ${s.blankCells} blank cells -> ${opts.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 

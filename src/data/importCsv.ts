@@ -9,6 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { UserError } from '../util/errors.js';
+import { isCalendarDate } from '../util/dates.js';
+import { isSafeSymbol } from './symbols.js';
 import { encodeFeatureBin } from './qlib.js';
 
 const REQUIRED = ['date', 'symbol', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -66,6 +68,8 @@ export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
   });
   const source = csvPath.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const parser = source.pipe(parse({ trim: true, skip_empty_lines: true, relax_column_count: false }));
+  // pipe() does not forward errors: a bad gzip or a read error must end the loop below, not the process.
+  for (const stream of new Set([raw, source])) stream.on('error', (e: Error) => parser.destroy(e));
 
   let header: string[] | undefined;
   let colIndex: number[] = [];
@@ -90,11 +94,12 @@ export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
       }
       line++;
       const date = rec[header.indexOf('date')].slice(0, 10);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-        throw new UserError(`${opts.csv}: line ${line}: date '${rec[header.indexOf('date')]}' is not YYYY-MM-DD; fix the file.`);
+      if (!isCalendarDate(date)) {
+        throw new UserError(`${opts.csv}: line ${line}: date '${rec[header.indexOf('date')]}' is not a calendar day YYYY-MM-DD; fix the file.`);
       }
       const symbol = rec[header.indexOf('symbol')].toUpperCase();
       if (symbol === '') throw new UserError(`${opts.csv}: line ${line}: empty symbol; fix the file.`);
+      if (!isSafeSymbol(symbol)) throw new UserError(`${opts.csv}: line ${line}: symbol '${rec[header.indexOf('symbol')]}' cannot name a folder (it holds a path separator or a blank, or is . or ..); fix the file.`);
       let entry = bySymbol.get(symbol);
       if (!entry) {
         entry = { dates: [], cols: fieldNames.map(() => []) };
@@ -128,66 +133,71 @@ export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
   const vwapSource: ImportSummary['vwapSource'] = has('vwap') ? 'column' : has('amount') ? 'amount/volume' : '(high+low+close)/3';
   if (vwapSource !== 'column') opts.notice?.(`no vwap column: deriving vwap = ${vwapSource}`);
 
-  const tmp = `${out}.importing-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'calendars'), { recursive: true });
-  mkdirSync(join(tmp, 'instruments'), { recursive: true });
-  writeFileSync(join(tmp, 'calendars', 'day.txt'), calendar.join('\n') + '\n');
-
   const symbols = Array.from(bySymbol.keys()).sort();
-  const instrumentLines: string[] = [];
-  const fi = (f: string) => fieldNames.indexOf(f);
-  for (const symbol of symbols) {
-    const entry = bySymbol.get(symbol)!;
-    const idx = entry.dates.map((d) => dayIndex.get(d)!);
-    let first = Infinity;
-    let last = -Infinity;
-    for (const i of idx) {
-      if (i < first) first = i;
-      if (i > last) last = i;
-    }
-    const len = last - first + 1;
-    const seen = new Uint8Array(len);
-    const series = fieldNames.map(() => new Float64Array(len).fill(NaN));
-    for (let r = 0; r < idx.length; r++) {
-      const k = idx[r] - first;
-      if (seen[k]) throw new UserError(`${opts.csv}: ${symbol} has two rows for ${entry.dates[r]}; keep one row per (date, symbol).`);
-      seen[k] = 1;
-      for (let f = 0; f < fieldNames.length; f++) series[f][k] = entry.cols[f][r];
-    }
-    let vwap: Float64Array;
-    if (vwapSource === 'column') vwap = series[fi('vwap')];
-    else {
-      vwap = new Float64Array(len);
-      const vol = series[fi('volume')];
-      if (vwapSource === 'amount/volume') {
-        const amt = series[fi('amount')];
-        for (let k = 0; k < len; k++) vwap[k] = amt[k] / vol[k];
-      } else {
-        const h = series[fi('high')], l = series[fi('low')], c = series[fi('close')];
-        for (let k = 0; k < len; k++) vwap[k] = (h[k] + l[k] + c[k]) / 3;
-      }
-    }
-    const dir = join(tmp, 'features', symbol.toLowerCase());
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < fieldNames.length; f++) {
-      if (fieldNames[f] === 'vwap') continue;
-      writeFileSync(join(dir, `${fieldNames[f]}.day.bin`), encodeFeatureBin(first, series[f]));
-    }
-    writeFileSync(join(dir, 'vwap.day.bin'), encodeFeatureBin(first, vwap));
-    instrumentLines.push(`${symbol}\t${calendar[first]}\t${calendar[last]}`);
-  }
-  writeFileSync(join(tmp, 'instruments', 'all.txt'), instrumentLines.join('\n') + '\n');
+  const tmp = `${out}.importing-${process.pid}`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(join(tmp, 'calendars'), { recursive: true });
+    mkdirSync(join(tmp, 'instruments'), { recursive: true });
+    writeFileSync(join(tmp, 'calendars', 'day.txt'), calendar.join('\n') + '\n');
 
-  // Swap into place: the old folder (if --force) is moved aside first, then removed.
-  mkdirSync(dirname(out), { recursive: true });
-  if (existsSync(out)) {
-    const old = `${out}.old-${process.pid}`;
-    renameSync(out, old);
-    renameSync(tmp, out);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(tmp, out);
+    const instrumentLines: string[] = [];
+    const fi = (f: string) => fieldNames.indexOf(f);
+    for (const symbol of symbols) {
+      const entry = bySymbol.get(symbol)!;
+      const idx = entry.dates.map((d) => dayIndex.get(d)!);
+      let first = Infinity;
+      let last = -Infinity;
+      for (const i of idx) {
+        if (i < first) first = i;
+        if (i > last) last = i;
+      }
+      const len = last - first + 1;
+      const seen = new Uint8Array(len);
+      const series = fieldNames.map(() => new Float64Array(len).fill(NaN));
+      for (let r = 0; r < idx.length; r++) {
+        const k = idx[r] - first;
+        if (seen[k]) throw new UserError(`${opts.csv}: ${symbol} has two rows for ${entry.dates[r]}; keep one row per (date, symbol).`);
+        seen[k] = 1;
+        for (let f = 0; f < fieldNames.length; f++) series[f][k] = entry.cols[f][r];
+      }
+      let vwap: Float64Array;
+      if (vwapSource === 'column') vwap = series[fi('vwap')];
+      else {
+        vwap = new Float64Array(len);
+        const vol = series[fi('volume')];
+        if (vwapSource === 'amount/volume') {
+          const amt = series[fi('amount')];
+          for (let k = 0; k < len; k++) vwap[k] = amt[k] / vol[k];
+        } else {
+          const h = series[fi('high')], l = series[fi('low')], c = series[fi('close')];
+          for (let k = 0; k < len; k++) vwap[k] = (h[k] + l[k] + c[k]) / 3;
+        }
+      }
+      const dir = join(tmp, 'features', symbol.toLowerCase());
+      mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < fieldNames.length; f++) {
+        if (fieldNames[f] === 'vwap') continue;
+        writeFileSync(join(dir, `${fieldNames[f]}.day.bin`), encodeFeatureBin(first, series[f]));
+      }
+      writeFileSync(join(dir, 'vwap.day.bin'), encodeFeatureBin(first, vwap));
+      instrumentLines.push(`${symbol}\t${calendar[first]}\t${calendar[last]}`);
+    }
+    writeFileSync(join(tmp, 'instruments', 'all.txt'), instrumentLines.join('\n') + '\n');
+
+    // Swap into place: the old folder (if --force) is moved aside first, then removed.
+    mkdirSync(dirname(out), { recursive: true });
+    if (existsSync(out)) {
+      const old = `${out}.old-${process.pid}`;
+      renameSync(out, old);
+      renameSync(tmp, out);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, out);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true }); // nothing half-written stays behind
+    throw e;
   }
   const fields = Array.from(new Set([...fieldNames, 'vwap']));
   return { rows, symbols: symbols.length, days: calendar.length, firstDay: calendar[0], lastDay: calendar[calendar.length - 1], fields, vwapSource, blankCells };

@@ -6,6 +6,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { isCalendarDate } from '../util/dates.js';
+import { isSafeSymbol } from './symbols.js';
 import type { Span } from './types.js';
 
 export function calendarPath(dir: string): string {
@@ -30,7 +32,7 @@ export function readCalendar(dir: string): string[] {
     const line = raw.trim();
     if (line === '') continue;
     const day = line.slice(0, 10); // Qlib may store "YYYY-MM-DD HH:MM:SS" for daily data too
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    if (!isCalendarDate(day)) {
       throw new UserError(`calendar ${calendarPath(dir)} has a line '${line}' that is not a date YYYY-MM-DD; fix or regenerate the calendar.`);
     }
     days.push(day);
@@ -51,10 +53,11 @@ export function parseInstruments(text: string, source: string): Map<string, Span
     const line = raw.trim();
     if (line === '') return;
     const parts = line.split(/\s+/);
-    if (parts.length < 3 || !/^\d{4}-\d{2}-\d{2}/.test(parts[1]) || !/^\d{4}-\d{2}-\d{2}/.test(parts[2])) {
+    if (parts.length < 3 || !isCalendarDate(parts[1].slice(0, 10)) || !isCalendarDate(parts[2].slice(0, 10))) {
       throw new UserError(`${source}:${i + 1}: expected 'SYMBOL<TAB>START<TAB>END' with dates YYYY-MM-DD, got '${line}'; fix that line.`);
     }
     const symbol = parts[0].toUpperCase();
+    if (!isSafeSymbol(symbol)) throw new UserError(`${source}:${i + 1}: symbol '${parts[0]}' cannot name a folder under features/ (it holds a path separator or is . or ..); fix that line.`);
     const span = { start: parts[1].slice(0, 10), end: parts[2].slice(0, 10) };
     if (span.end < span.start) {
       throw new UserError(`${source}:${i + 1}: span end ${span.end} is before its start ${span.start}; swap or fix the dates.`);
