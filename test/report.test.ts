@@ -150,6 +150,12 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['backtest', '--pred', join(run, 'nope')], /is not a folder/],
     [['backtest', '--pred', run], /holds no prediction/],
     [['report', join(run, 'nope')], /no folder/],
+    // output paths are checked before any work: empty, a file where a folder goes (or above it), a folder where a file goes
+    [['combine', '--pool', pool, '--out', ''], /--out is empty; give a folder path/],
+    [['combine', '--pool', pool, '--out', pool], /is a file; give a folder path/],
+    [['eval', '--split', 'valid', '--expr', '$close', '--out', join(pool, 'sub')], /is a file, so nothing can be created under it/],
+    [['mine', '--out', pool], /is a file; give a folder path/],
+    [['report', run, '--out', run], /is a folder; give a file path/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

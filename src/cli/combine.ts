@@ -8,7 +8,7 @@ import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
 import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
-import { floatFlag, intFlag, windowFlag } from './common.js';
+import { floatFlag, intFlag, outDirFlag, windowFlag } from './common.js';
 
 /** A switch that also takes Python's explicit spelling (`--use_weights True`). */
 export function boolSwitch(name: string) {
@@ -80,7 +80,7 @@ export function registerCombine(program: Command): void {
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
     .option('--universe <name>', 'universe (instruments/<name>.txt)', 'all')
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
-    .option('--out <dir>', "output folder (default: 'combine' beside the pool file; runs/<name> for the examples)")
+    .option('--out <dir>', "output folder (default: 'combine' beside the pool file; runs/<name> for the examples)", outDirFlag('--out'))
     .action(async (opts: CombineFlags) => {
       const poolPath = opts.pool ?? opts.expressionsFile;
       if (poolPath === undefined) throw new UserError('give the pool to combine: --pool FILE.json (a mined pool.json, or examples/pool_example.json).');

@@ -1,5 +1,7 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { SPLITS, type DateWindow } from '../data/index.js';
 import { isCalendarDate } from '../util/dates.js';
 import { UserError } from '../util/errors.js';
@@ -55,6 +57,37 @@ export function parseWindow(name: string, value: string): DateWindow {
   } catch (e) {
     throw e instanceof InvalidArgumentError ? new UserError(e.message) : e;
   }
+}
+
+/** An output folder flag: not empty, not an existing file, and creatable (see checkOutPath). */
+export function outDirFlag(name: string) {
+  return (value: string): string => checkOutPath(name, value, 'folder');
+}
+
+/** An output file flag: not empty, not an existing folder, and creatable (see checkOutPath). */
+export function outFileFlag(name: string) {
+  return (value: string): string => checkOutPath(name, value, 'file');
+}
+
+/** Checked when the flag is parsed, so a bad path fails before any work: the nearest existing part of the path must be a writable folder. */
+function checkOutPath(name: string, value: string, kind: 'folder' | 'file'): string {
+  if (value.trim() === '') throw new InvalidArgumentError(`${name} is empty; give a ${kind} path.`);
+  const abs = resolve(value);
+  if (existsSync(abs)) {
+    const isDir = statSync(abs).isDirectory();
+    if (kind === 'folder' && !isDir) throw new InvalidArgumentError(`${name} ${value} is a file; give a folder path.`);
+    if (kind === 'file' && isDir) throw new InvalidArgumentError(`${name} ${value} is a folder; give a file path.`);
+    return value;
+  }
+  let up = dirname(abs);
+  while (!existsSync(up)) up = dirname(up);
+  if (!statSync(up).isDirectory()) throw new InvalidArgumentError(`${name} ${value}: ${up} is a file, so nothing can be created under it; give another path.`);
+  try {
+    accessSync(up, constants.W_OK);
+  } catch {
+    throw new InvalidArgumentError(`${name} ${value}: ${up} is not writable; give another path.`);
+  }
+  return value;
 }
 
 export function choiceFlag<T extends string>(name: string, choices: readonly T[]) {

@@ -5,7 +5,7 @@ import { importCsv } from '../data/importCsv.js';
 import { checkData, dataInfo } from '../data/check.js';
 import { resolveQlibDir } from '../data/bundled.js';
 import { assertQlibDir } from '../data/qlib.js';
-import { intFlag } from './common.js';
+import { intFlag, outDirFlag } from './common.js';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('Import, describe and check Qlib-format data.');
@@ -14,7 +14,7 @@ export function registerData(program: Command): void {
     .command('import')
     .description('Convert a long CSV (date,symbol,open,high,low,close,volume[,vwap,amount,factor]) into the Qlib binary layout.')
     .requiredOption('--csv <file>', 'input CSV, optionally gzip-compressed (.gz)')
-    .requiredOption('--out <dir>', 'output Qlib folder')
+    .requiredOption('--out <dir>', 'output Qlib folder', outDirFlag('--out'))
     .option('--force', 'replace the output folder if it exists', false)
     .action(async (opts: { csv: string; out: string; force: boolean }) => {
       const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} MB | ETA {eta}s', stream: process.stderr }, Presets.shades_classic);

@@ -15,7 +15,7 @@ import { evaluateTarget, isOutOfRangeError, parseExpr, printExpr, withExprValues
 import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
-import { choiceFlag, dateFlag } from './common.js';
+import { choiceFlag, dateFlag, outDirFlag } from './common.js';
 
 interface EvalOptions {
   qlibDir?: string;
@@ -85,7 +85,7 @@ export function registerEval(program: Command): void {
     .option('--split <name>', `a named window of the bundled data (${SPLIT_NAMES.join(', ')}) instead of --start/--end`, choiceFlag('--split', SPLIT_NAMES))
     .option('--expr <text>', 'an expression, e.g. "TsMean($close,20)" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--exprs <file>', 'expressions, one per line, # comments and blank lines skipped (or a pool JSON {"exprs": [...]})')
-    .option('--out <dir>', 'write values_<i>.f32 and summary.json here')
+    .option('--out <dir>', 'write values_<i>.f32 and summary.json here', outDirFlag('--out'))
     .option('--json', 'print the summary as JSON instead of a table', false)
     .action(async (opts: EvalOptions) => {
       if (opts.universe !== undefined && opts.universeFile !== undefined) {

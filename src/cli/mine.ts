@@ -14,7 +14,7 @@ import type { LogRecord, Miner, MinerResult } from '../miner/miner.js';
 import type { StockData } from '../data/types.js';
 import { WEIGHT_DECAY_TYPES, type WeightDecayType } from '../miner/schedule.js';
 import { UserError } from '../util/errors.js';
-import { choiceFlag, floatFlag, intFlag, parseWindow } from './common.js';
+import { choiceFlag, floatFlag, intFlag, outDirFlag, parseWindow } from './common.js';
 
 /** Settings a preset changes (flags given explicitly still win). */
 export const PRESETS: Record<string, { description: string; config: Partial<MinerConfig> }> = {
@@ -76,7 +76,7 @@ export function registerMine(program: Command): void {
     .option('--train <window>', `mining window: a split (${Object.keys(SPLITS).join(', ')}) or START:END`, 'train')
     .option('--test <window>', 'window the pool is scored on at every log and at the end', 'test')
     .option('--no-test', 'do not score the pool on a test window')
-    .option('--out <dir>', 'run folder (default: runs/mine-<encoder>-seed<seed>-<time>)')
+    .option('--out <dir>', 'run folder (default: runs/mine-<encoder>-seed<seed>-<time>)', outDirFlag('--out'))
     .option('--resume <run>', 'continue a stopped run from its last checkpoint (its settings come from <run>/config.json)')
     .option('--preset <name>', `settings bundle: ${Object.entries(PRESETS).map(([k, v]) => `${k} = ${v.description}`).join('; ')}`)
     .option('--backend <name>', `TensorFlow.js backend: ${TF_BACKENDS.join(', ')}`, choiceFlag('--backend', TF_BACKENDS), 'wasm' as TfBackendName)

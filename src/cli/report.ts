@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { outFileFlag } from './common.js';
 
 export function registerReport(program: Command): void {
   program
@@ -10,7 +11,7 @@ export function registerReport(program: Command): void {
       "Write one self-contained HTML file (no network needed): the pool table, daily IC / RankIC with rolling means, cumulative return vs the benchmark, drawdown, the alphas' mutual-IC heatmap and the training curves, from whatever the folder holds (a mining run, an 'alphasage combine' output with its backtest).",
     )
     .argument('<run-or-dir>', 'a mining run folder (or its name under runs/), or an output folder of alphasage combine')
-    .option('--out <file.html>', 'where to write the report (default: report.html in that folder)')
+    .option('--out <file.html>', 'where to write the report (default: report.html in that folder)', outFileFlag('--out'))
     .action(async (dir: string, opts: { out?: string }) => {
       if (opts.out !== undefined && !/\.html?$/i.test(opts.out)) throw new UserError(`--out ${opts.out} should name an .html file; add the extension.`);
       // Loaded here, not at startup: the charting library takes about two seconds to load.

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { BUNDLED_INDEX_CSV, bundledQlibDir } from '../data/bundled.js';
 import { FINAL_POOL_FILE } from '../miner/config.js';
 import { UserError } from '../util/errors.js';
-import { intFlag } from './common.js';
+import { intFlag, outDirFlag } from './common.js';
 
 interface StartOptions {
   out?: string;
@@ -26,7 +26,7 @@ export function registerStart(program: Command): void {
     .description(
       'The quick start on the bundled S&P 500 data: mine a pool (quick preset), combine it, backtest it and write the HTML report.',
     )
-    .option('--out <dir>', 'run folder (default: runs/start-<time>)')
+    .option('--out <dir>', 'run folder (default: runs/start-<time>)', outDirFlag('--out'))
     .option('--seed <n>', 'random seed of the miner', intFlag('--seed', 0, 2 ** 32 - 1), 0)
     .option('--full', 'mine with the published defaults (10,000 episodes) instead of the quick preset', false)
     .option('--episodes <n>', 'mine this many episodes instead (one log at the end)', intFlag('--episodes', 1))
