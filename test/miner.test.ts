@@ -1,6 +1,6 @@
 /** The GFlowNet miner: environment, schedules, Adam, and short runs on a 40-stock universe. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -278,5 +278,21 @@ describe('alphasage mine (CLI)', () => {
     assert.match(changed.stderr, /--encoder-type cannot change when resuming/);
     const window = runCli(['mine', '--train', '2015-13-01']);
     assert.ok(isCleanUserError(window), window.stderr);
+    // Another run's checkpoint, or a damaged one, is refused in one line and nothing is touched.
+    const copy = join(tmp, 'cli-copy');
+    cpSync(out, copy, { recursive: true });
+    const checkpoint = JSON.parse(readFileSync(join(copy, 'checkpoint.json'), 'utf8')) as { config: { poolCapacity: number }; params?: string };
+    checkpoint.config.poolCapacity = 5;
+    writeFileSync(join(copy, 'checkpoint.json'), JSON.stringify(checkpoint));
+    const metricsBefore = readFileSync(join(copy, 'metrics.jsonl'), 'utf8');
+    const foreign = runCli(['mine', '--resume', copy]);
+    assert.ok(isCleanUserError(foreign), foreign.stderr);
+    assert.match(foreign.stderr, /checkpoint.json was written by another run \(poolCapacity 5 there, 8 in config.json\)/);
+    assert.equal(readFileSync(join(copy, 'metrics.jsonl'), 'utf8'), metricsBefore);
+    delete checkpoint.params;
+    writeFileSync(join(copy, 'checkpoint.json'), JSON.stringify(checkpoint));
+    const damaged = runCli(['mine', '--resume', copy]);
+    assert.ok(isCleanUserError(damaged), damaged.stderr);
+    assert.match(damaged.stderr, /is damaged \(params is missing\)/);
   });
 });

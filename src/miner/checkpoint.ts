@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { PoolFile } from '../pool/file.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import type { MinerConfig } from './config.js';
 import type { SampledTrajectory } from './env.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -26,6 +27,8 @@ export interface PendingWindow {
 
 export interface MinerCheckpoint {
   version: number;
+  /** The run's settings when it was written: resume refuses a checkpoint of another run (absent in older files). */
+  config?: MinerConfig;
   /** Episodes completed. */
   episode: number;
   rng: number[];
@@ -73,6 +76,7 @@ export function writeCheckpoint(runDir: string, c: MinerCheckpoint): void {
   };
   const json = {
     version: c.version,
+    config: c.config,
     episode: c.episode,
     rng: c.rng,
     stats: c.stats,
@@ -85,11 +89,27 @@ export function writeCheckpoint(runDir: string, c: MinerCheckpoint): void {
   writeFileAtomic(join(runDir, CHECKPOINT_FILE), JSON.stringify(json) + '\n');
 }
 
+/** What is wrong with a parsed checkpoint's fields, or '' (so a damaged file is one clear line, not a crash later). */
+function checkpointDamage(j: Record<string, unknown>): string {
+  const isInt = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  const adam = j.adam as Record<string, unknown> | undefined;
+  const pool = j.pool as Record<string, unknown> | undefined;
+  const stats = j.stats as Record<string, unknown> | undefined;
+  if (!isInt(j.episode)) return 'episode is not a count';
+  if (!Array.isArray(j.rng) || j.rng.length !== 4 || !j.rng.every((w) => Number.isInteger(w))) return 'rng is not 4 integers';
+  if (typeof j.params !== 'string') return 'params is missing';
+  if (!Array.isArray(j.paramManifest)) return 'paramManifest is missing';
+  if (!adam || !isInt(adam.step) || typeof adam.m !== 'string' || typeof adam.v !== 'string') return 'adam is incomplete';
+  if (!pool || !Array.isArray(pool.exprs) || !Array.isArray(pool.weights)) return 'pool has no exprs and weights';
+  if (!stats || typeof stats !== 'object') return 'stats is missing';
+  return '';
+}
+
 export function readCheckpoint(runDir: string): MinerCheckpoint {
   const path = join(runDir, CHECKPOINT_FILE);
   if (!existsSync(path)) throw new UserError(`${runDir} has no ${CHECKPOINT_FILE}: the run stopped before its first checkpoint (every --log-freq episodes); start it again without --resume.`);
   let j: {
-    version: number; episode: number; rng: number[]; stats: MinerCheckpoint['stats']; paramManifest: MinerCheckpoint['paramManifest'];
+    version: number; config?: MinerConfig; episode: number; rng: number[]; stats: MinerCheckpoint['stats']; paramManifest: MinerCheckpoint['paramManifest'];
     params: string; adam: { step: number; m: string; v: string }; pool: PoolFile; pending: PendingJson | null;
   };
   try {
@@ -98,6 +118,8 @@ export function readCheckpoint(runDir: string): MinerCheckpoint {
     throw new UserError(`${path} is not valid JSON (${(e as Error).message}); the file is damaged: start a new run.`);
   }
   if (j.version !== CHECKPOINT_VERSION) throw new UserError(`${path} has checkpoint version ${j.version}, this program reads version ${CHECKPOINT_VERSION}; start a new run.`);
+  const damaged = checkpointDamage(j);
+  if (damaged) throw new UserError(`${path} is damaged (${damaged}); restore it from a copy or start a new run.`);
   const pending: PendingWindow | null = j.pending && {
     start: j.pending.start,
     processed: j.pending.processed,
@@ -106,6 +128,7 @@ export function readCheckpoint(runDir: string): MinerCheckpoint {
   };
   return {
     version: j.version,
+    config: j.config,
     episode: j.episode,
     rng: j.rng,
     stats: j.stats,

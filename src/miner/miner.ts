@@ -181,6 +181,14 @@ export class Miner {
       return fresh;
     }
     const c = readCheckpoint(runDir);
+    if (c.config !== undefined) {
+      const differ = (Object.keys(config) as (keyof MinerConfig)[]).filter((k) => JSON.stringify(c.config?.[k]) !== JSON.stringify(config[k]));
+      if (differ.length > 0) {
+        throw new UserError(`${runDir}: checkpoint.json was written by another run (${differ.map((k) => `${k} ${JSON.stringify(c.config?.[k])} there, ${JSON.stringify(config[k])} in config.json`).join('; ')}); restore this run's own checkpoint or start a new run.`);
+      }
+    }
+    if (c.episode > config.nEpisodes) throw new UserError(`${runDir}: checkpoint.json is at episode ${c.episode}, past the run's ${config.nEpisodes}; restore this run's own checkpoint or start a new run.`);
+    if (c.pool.exprs.length > config.poolCapacity) throw new UserError(`${runDir}: checkpoint.json holds ${c.pool.exprs.length} alphas, more than the run's pool capacity ${config.poolCapacity}; restore this run's own files or start a new run.`);
     const m = new Miner(config, data, runDir);
     if (JSON.stringify(c.paramManifest) !== JSON.stringify(m.policy.params.manifest())) {
       throw new UserError(`${runDir}: the checkpoint's network does not match the run's settings (encoder or backward policy changed in config.json?); start a new run.`);
@@ -370,6 +378,7 @@ export class Miner {
       appendFileSync(join(this.runDir, METRICS_FILE), JSON.stringify(record) + '\n');
       writeCheckpoint(this.runDir, {
         version: CHECKPOINT_VERSION,
+        config: this.config,
         episode: this.episode,
         rng: this.rng.state(),
         params: this.policy.params.exportFlat(),

@@ -44,6 +44,12 @@ export function readRunConfig(runDir: string): RunConfigFile {
   }
   // Settings added after the run was written take their defaults.
   file.config = { ...MINER_DEFAULTS, ...file.config };
+  const c = file.config;
+  for (const key of ['nEpisodes', 'logFreq', 'updateFreq', 'poolCapacity'] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new UserError(`${path}: ${key} is ${JSON.stringify(c[key])}, not a positive integer; fix it or start a new run.`);
+  }
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new UserError(`${path}: seed is ${JSON.stringify(c.seed)}, not an integer >= 0; fix it or start a new run.`);
+  if (!file.data || typeof file.data !== 'object' || !file.data.train) throw new UserError(`${path} has no data window (data.train); start a new run.`);
   return file;
 }
 
