@@ -133,6 +133,21 @@ test('combine, backtest and report run end to end; the report renders in Chromiu
   assert.match(t2, /data-chart="ic"/);
   assert.match(t2, /data-chart="mutual-ic"/);
   assert.doesNotMatch(t2, /data-chart="cumulative"|data-chart="training-ic"/);
+
+  // combining again into a folder with a backtest: the old prediction's files go, so a report cannot mix them
+  const again = mkdtempSync(join(tmpdir(), 'alphasage-again-'));
+  cpSync(cdir, again, { recursive: true });
+  const r3 = runCli(['combine', '--pool', join(run, 'pool.json'), '--use-weights', '--out', again]);
+  assert.equal(r3.status, 0, r3.stderr);
+  assert.match(r3.stdout, /removed backtest.json, backtest_daily.csv, selection.json of the previous prediction/);
+  for (const f of ['backtest.json', 'backtest_daily.csv', 'selection.json']) assert.ok(!existsSync(join(again, f)), f);
+  // a prediction header whose segments do not fit its days is refused
+  const meta = JSON.parse(readFileSync(join(again, 'pred.json'), 'utf8')) as { segments: Record<string, number[]> };
+  meta.segments.test = [400, 99999];
+  writeFileSync(join(again, 'pred.json'), JSON.stringify(meta));
+  const r4 = runCli(['backtest', '--pred', again]);
+  assert.ok(isCleanUserError(r4), r4.stderr);
+  assert.match(r4.stderr, /segments.test is \[400,99999\], not \[first, end\) rows within its \d+ days/);
 });
 
 test('bad flags and inputs give one clear line and exit code 2', () => {

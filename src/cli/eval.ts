@@ -4,7 +4,7 @@
  * With --out, writes the reference layout: values_<i>.f32 (float32 LE,
  * row-major days x stocks, NaN kept) and summary.json.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveQlibDir } from '../data/bundled.js';
@@ -105,7 +105,11 @@ export function registerEval(program: Command): void {
       const { nDays, nStocks } = data;
       const target = evaluateTarget(data);
       const rankedTarget = new RankedTarget(target, nDays, nStocks); // ranked once for every line's RankIC
-      if (opts.out !== undefined) mkdirSync(opts.out, { recursive: true });
+      if (opts.out !== undefined) {
+        mkdirSync(opts.out, { recursive: true });
+        // Value files of an earlier eval here would sit beside the new summary.json as if they belonged to it.
+        for (const f of readdirSync(opts.out)) if (/^values_\d+\.f32$/.test(f) || f === 'summary.json') rmSync(join(opts.out, f));
+      }
 
       const lines: EvalLine[] = texts.map((text, i) => {
         let e: Expr;

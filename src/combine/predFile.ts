@@ -66,8 +66,17 @@ export function readPrediction(dir: string): SavedPrediction {
     throw new UserError(`${metaPath} is not an ${PRED_FORMAT} prediction header; re-run 'alphasage combine' to rewrite it.`);
   }
   const [nDays, nStocks] = meta.shape;
+  if (!Number.isInteger(nDays) || !Number.isInteger(nStocks) || nDays < 1 || nStocks < 1) {
+    throw new UserError(`${metaPath}: shape ${JSON.stringify(meta.shape)} is not two positive integers; re-run 'alphasage combine'.`);
+  }
   if (meta.dates.length !== nDays || meta.symbols.length !== nStocks) {
     throw new UserError(`${metaPath}: shape ${nDays}x${nStocks} disagrees with its ${meta.dates.length} dates and ${meta.symbols.length} symbols; re-run 'alphasage combine'.`);
+  }
+  const segments = meta.segments as Record<string, unknown> | undefined;
+  for (const name of ['valid', 'test']) {
+    const seg = segments?.[name];
+    const ok = Array.isArray(seg) && seg.length === 2 && Number.isInteger(seg[0]) && Number.isInteger(seg[1]) && 0 <= seg[0] && seg[0] < seg[1] && seg[1] <= nDays;
+    if (!ok) throw new UserError(`${metaPath}: segments.${name} is ${JSON.stringify(seg)}, not [first, end) rows within its ${nDays} days; re-run 'alphasage combine'.`);
   }
   const buf = readFileSync(binPath);
   if (buf.length !== nDays * nStocks * 8) {

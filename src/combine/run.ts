@@ -13,6 +13,7 @@
  *   selection.json  (adaptive) per day: selected alphas, coefficients, intercept, dropped
  *   pool.json       a copy of the pool
  */
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
 import { loadStockData } from '../data/stockData.js';
@@ -288,9 +289,16 @@ export function runCombine(o: CombineRunOptions): CombineResult {
   return r;
 }
 
+/** Files a previous combine (or a backtest of its prediction) left in the folder that this one does not rewrite. */
+const STALE_AFTER_COMBINE = ['backtest.json', 'backtest_daily.csv', 'selection.json'];
+
 export function writeCombineOutput(o: CombineRunOptions, r: CombineResult): void {
   const s = o.settings;
   const dir = o.out;
+  // They describe the old prediction: a report would mix them with the new metrics.
+  const stale = STALE_AFTER_COMBINE.filter((f) => existsSync(join(dir, f)));
+  for (const f of stale) rmSync(join(dir, f));
+  if (stale.length > 0) o.log?.(`removed ${stale.join(', ')} of the previous prediction in ${dir}`);
   writePrediction(
     dir,
     {
