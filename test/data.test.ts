@@ -131,6 +131,7 @@ test('CLI: bad inputs give one clear error line and exit code 2', () => {
   cases.push([['data', 'import', '--csv', write('fake.csv.gz', 'not gzip at all'), '--out', join(dir, 'g')], /not a valid gzip file/]);
   // Fails while writing the folder: the temporary folder goes too.
   cases.push([['data', 'import', '--csv', write('dup.csv', head + '2020-01-02,A,1,2,0.5,1.5,100\n2020-01-02,A,1,2,0.5,1.5,100\n'), '--out', join(dir, 'h')], /two rows for 2020-01-02/]);
+  cases.push([['eval', '--split', 'valid', '--expr', '$close', '--universe-file', write('unknown.txt', 'ZZZZ\t2013-01-01\t2020-01-01\n')], /none of the universe's 1 symbols \(first: ZZZZ\) has a folder under/]);
   cases.push([['eval', '--start', '2016-02-30', '--end', '2016-12-31', '--expr', '$close'], /--start must be a calendar day YYYY-MM-DD, got '2016-02-30'/]);
   for (const [args, msg] of cases) {
     const r = runCli(args);

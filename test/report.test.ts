@@ -171,6 +171,7 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['eval', '--split', 'valid', '--expr', '$close', '--out', join(pool, 'sub')], /is a file, so nothing can be created under it/],
     [['mine', '--out', pool], /is a file; give a folder path/],
     [['report', run, '--out', run], /is a folder; give a file path/],
+    [['combine', '--pool', pool, '--universe', 'all', '--universe-file', pool], /give either --universe or --universe-file, not both/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

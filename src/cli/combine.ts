@@ -81,11 +81,13 @@ export function registerCombine(program: Command): void {
     .option('--universe <name>', 'universe (instruments/<name>.txt)', 'all')
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
     .option('--out <dir>', "output folder (default: 'combine' beside the pool file; runs/<name> for the examples)", outDirFlag('--out'))
-    .action(async (opts: CombineFlags) => {
+    .action(async (opts: CombineFlags, cmd: Command) => {
       const poolPath = opts.pool ?? opts.expressionsFile;
       if (poolPath === undefined) throw new UserError('give the pool to combine: --pool FILE.json (a mined pool.json, or examples/pool_example.json).');
       if (opts.pool !== undefined && opts.expressionsFile !== undefined) throw new UserError('give --pool or --expressions-file, not both.');
       const universe = opts.instruments ?? opts.universe;
+      const universeGiven = opts.instruments !== undefined || cmd.getOptionValueSource('universe') === 'cli';
+      if (universeGiven && opts.universeFile !== undefined) throw new UserError('give either --universe or --universe-file, not both.');
       if (opts.useWeights && opts.fitWeights) throw new UserError('give --use-weights (the pool\'s weights) or --fit-weights (fitted on the train window), not both.');
       const pool = readPoolFile(poolPath);
       const mode = opts.useWeights || opts.fitWeights ? 'static' : 'adaptive';

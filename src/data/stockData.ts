@@ -53,6 +53,9 @@ export function loadStockData(opts: LoadOptions): StockData {
   if (first >= calendar.length || last < first) {
     throw new UserError(`no trading day in ${opts.start}..${opts.end}; the calendar covers ${calendar[0]}..${calendar[calendar.length - 1]}.`);
   }
+  if (calendar.length <= backtrack + future) {
+    throw new UserError(`the calendar of ${opts.qlibDir} has ${calendar.length} days; padding any window needs more than ${backtrack} + ${future}: import a longer history.`);
+  }
   if (first - backtrack < 0 || last + future >= calendar.length) {
     const minStart = calendar[backtrack];
     const maxEnd = calendar[calendar.length - 1 - future];
@@ -82,6 +85,7 @@ export function loadStockData(opts: LoadOptions): StockData {
 
   // Membership mask per stock over the padded days, from the spans.
   const inSpan = new Uint8Array(paddedDays);
+  const noFolder: string[] = [];
   for (let s = 0; s < nStocks; s++) {
     const sym = symbols[s];
     inSpan.fill(0);
@@ -92,7 +96,7 @@ export function loadStockData(opts: LoadOptions): StockData {
     }
     const dir = featureDir(opts.qlibDir, sym);
     if (!dir) {
-      warn(`${sym} is in the universe but has no folder under ${join(opts.qlibDir, 'features')}: its values are NaN.`);
+      noFolder.push(sym);
       continue;
     }
     for (let f = 0; f < nF; f++) {
@@ -109,6 +113,13 @@ export function loadStockData(opts: LoadOptions): StockData {
         if (inSpan[d]) values[(d * nF + f) * nStocks + s] = bin.values[c - bin.start];
       }
     }
+  }
+  if (noFolder.length === nStocks) {
+    throw new UserError(`none of the universe's ${nStocks} symbols (first: ${symbols[0]}) has a folder under ${join(opts.qlibDir, 'features')}; check --qlib-dir and the universe.`);
+  }
+  if (noFolder.length > 0) {
+    const some = noFolder.slice(0, 5).join(', ') + (noFolder.length > 5 ? ', ...' : '');
+    warn(`${noFolder.length} of the universe's ${nStocks} symbols have no folder under ${join(opts.qlibDir, 'features')} (${some}): their values are NaN.`);
   }
   return { values, dates, symbols, nDays: last - first + 1, nStocks, backtrack, future, paddedDays, calendarOffset: p0 };
 }
