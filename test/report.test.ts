@@ -172,6 +172,7 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['mine', '--out', pool], /is a file; give a folder path/],
     [['report', run, '--out', run], /is a folder; give a file path/],
     [['combine', '--pool', pool, '--universe', 'all', '--universe-file', pool], /give either --universe or --universe-file, not both/],
+    [['backtest', '--pred', run, '--account', '0x10'], /--account must be a number, got '0x10'/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

@@ -108,6 +108,12 @@ export function registerBacktest(program: Command): void {
         long_short: ls ?? null,
       });
       console.log(formatBacktestSummary(out.summary, out.longShort?.summary));
+      // Qlib's rules let a sale cost more than it brings (the minimum cost): on a small account cash goes below 0.
+      const short = out.topk.filter((d) => d.cash < 0);
+      if (short.length > 0) {
+        const lowest = Math.min(...short.map((d) => d.cash));
+        console.log(`note: cash was below 0 on ${short.length} days (lowest ${lowest.toFixed(2)}): with --account ${opts.account}, the minimum cost per trade (--min-cost ${opts.minCost}) is large next to the ${opts.topk} positions; raise --account for meaningful returns.`);
+      }
       console.log(`wrote ${relative(process.cwd(), dir) || '.'}/backtest.json and backtest_daily.csv`);
     });
 }
