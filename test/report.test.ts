@@ -148,6 +148,12 @@ test('combine, backtest and report run end to end; the report renders in Chromiu
   const r4 = runCli(['backtest', '--pred', again]);
   assert.ok(isCleanUserError(r4), r4.stderr);
   assert.match(r4.stderr, /segments.test is \[400,99999\], not \[first, end\) rows within its \d+ days/);
+  // report: files that are not what combine / backtest write are named, not a crash
+  writeFileSync(join(again, 'backtest.json'), '{"summary":{}}');
+  writeFileSync(join(again, 'backtest_daily.csv'), 'date,value\n');
+  const r5 = runCli(['report', again]);
+  assert.ok(isCleanUserError(r5), r5.stderr);
+  assert.match(r5.stderr, /backtest.json is not an 'alphasage backtest' result/);
 });
 
 test('bad flags and inputs give one clear line and exit code 2', () => {

@@ -108,7 +108,8 @@ const num = (s: string | undefined): number => (s === undefined || s === '' ? Na
 
 function readCombine(dir: string): CombineInfo {
   const m = readJson<{ mode: string; settings: Record<string, unknown>; windows: CombineInfo['windows']; alphas: AlphaStats[] }>(join(dir, 'metrics.json'));
-  if (!m.windows || !Array.isArray(m.alphas)) throw new UserError(`${join(dir, 'metrics.json')} is not an 'alphasage combine' metrics file; re-run combine.`);
+  const windowsOk = m.windows && typeof m.windows === 'object' && Object.values(m.windows).every((w) => w && typeof w === 'object');
+  if (!windowsOk || !Array.isArray(m.alphas)) throw new UserError(`${join(dir, 'metrics.json')} is not an 'alphasage combine' metrics file; re-run combine.`);
   const daily = parseCsv(join(dir, 'daily.csv')).map((r) => ({
     date: r.date,
     segment: r.segment,
@@ -119,6 +120,10 @@ function readCombine(dir: string): CombineInfo {
   }));
   const mutualPath = join(dir, 'mutual_ic.json');
   const mutual = existsSync(mutualPath) ? readJson<CombineInfo['mutual']>(mutualPath) : null;
+  const mm = mutual as { matrix?: unknown; window?: { start?: unknown } } | null;
+  if (mm && (!Array.isArray(mm.matrix) || !mm.matrix.every((r) => Array.isArray(r)) || typeof mm.window?.start !== 'string')) {
+    throw new UserError(`${mutualPath} is not an 'alphasage combine' mutual-IC file (matrix, window); re-run combine.`);
+  }
   return { dir, mode: m.mode, settings: m.settings, windows: m.windows, alphas: m.alphas, daily, mutual };
 }
 
@@ -127,6 +132,10 @@ function readBacktest(dir: string): BacktestInfo | null {
   const csvPath = join(dir, 'backtest_daily.csv');
   if (!existsSync(jsonPath) || !existsSync(csvPath)) return null;
   const j = readJson<{ settings: Record<string, unknown>; summary: BacktestSummary; long_short: LongShortSummary | null }>(jsonPath);
+  const sum = j.summary as Partial<BacktestSummary> | undefined;
+  if (!sum || typeof sum.strategy !== 'object' || typeof sum.excess_return_with_cost !== 'object') {
+    throw new UserError(`${jsonPath} is not an 'alphasage backtest' result (summary.strategy, summary.excess_return_with_cost); re-run backtest.`);
+  }
   const daily = parseCsv(csvPath).map((r) => ({
     date: r.date,
     value: num(r.value),
