@@ -44,7 +44,7 @@ function alignReturns(srcDates: readonly string[], close: ArrayLike<number>, dat
 
 export function benchmarkFromCsv(path: string, dates: readonly string[]): BenchmarkSeries {
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UserError(`benchmark file '${path}' does not exist; pass a CSV with date and close columns, a Qlib instrument symbol, or 'equal'.`);
+    throw new UserError(`benchmark file '${path}' ${existsSync(path) ? 'is a folder' : 'does not exist'}; pass a CSV with date and close columns, a Qlib instrument symbol, or 'equal'.`);
   }
   let rows: Record<string, string>[];
   try {

@@ -22,9 +22,9 @@ export function boolSwitch(name: string) {
 
 /** --window: 'inf' or a number of days. */
 function historyDaysFlag(value: string): number {
-  if (value.trim().toLowerCase() === 'inf') return Infinity;
-  const n = intFlag('--window', 2)(value);
-  return n;
+  if (/^\s*(inf|infinity)\s*$/i.test(value)) return Infinity;
+  if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError(`--window must be 'inf' (expanding) or a number of days >= 2, got '${value}'.`);
+  return intFlag('--window', 2)(value);
 }
 
 interface CombineFlags {

@@ -17,7 +17,7 @@ export function calendarPath(dir: string): string {
 /** Checks that `dir` looks like a Qlib folder; throws a UserError naming what is missing. */
 export function assertQlibDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UserError(`Qlib folder '${dir}' does not exist; pass --qlib-dir with a folder holding calendars/, instruments/ and features/ (or omit it to use the bundled data).`);
+    throw new UserError(`Qlib folder '${dir}' ${existsSync(dir) ? 'is a file' : 'does not exist'}; pass --qlib-dir with a folder holding calendars/, instruments/ and features/ (or omit it to use the bundled data).`);
   }
   if (!existsSync(calendarPath(dir))) {
     throw new UserError(`'${dir}' has no calendars/day.txt, so it is not a Qlib data folder; point --qlib-dir at the folder that holds calendars/, instruments/ and features/.`);
@@ -93,7 +93,7 @@ export function readUniverse(dir: string, universe: string): Map<string, Span[]>
 
 export function readUniverseFile(path: string): Map<string, Span[]> {
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UserError(`universe file '${path}' does not exist; pass a Qlib instruments file (SYMBOL<TAB>START<TAB>END per line).`);
+    throw new UserError(`universe file '${path}' ${existsSync(path) ? 'is a folder' : 'does not exist'}; pass a Qlib instruments file (SYMBOL<TAB>START<TAB>END per line).`);
   }
   return parseInstruments(readFileSync(path, 'utf8'), path);
 }

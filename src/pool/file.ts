@@ -127,7 +127,7 @@ export function readPoolFile(path: string): PoolFile {
     if (code === 'EISDIR') throw new UserError(`${path} is a folder, not a pool file; give the .json file inside it.`);
     throw new UserError(`cannot read pool file ${path} (${(err as Error).message}); check its permissions.`);
   }
-  return parsePoolJson(text, path);
+  return parsePoolJson(text.replace(/^\uFEFF/, ''), path); // a byte-order mark some editors write is not JSON
 }
 
 /** Number lists on one line, non-finite numbers as null (JSON has no NaN). */

@@ -5,7 +5,7 @@
  * written beside it. Anything missing is left out, with a note saying how to get it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { readPoolFile, type PoolFile } from '../pool/index.js';
 import { UserError } from '../util/errors.js';
 import type { PredictionMetrics } from '../combine/metrics.js';
@@ -85,7 +85,7 @@ export function resolveReportDir(arg: string): string {
   if (existsSync(arg)) throw new UserError(`${arg} is a file; give the run folder or the folder 'alphasage combine' wrote.`);
   const inRuns = join('runs', arg);
   if (isDir(inRuns)) return resolve(inRuns);
-  throw new UserError(`no folder '${arg}' (nor runs/${arg}); give a mining run folder or an 'alphasage combine' output folder.`);
+  throw new UserError(`no folder '${arg}'${isAbsolute(arg) ? '' : ` (nor runs/${arg})`}; give a mining run folder or an 'alphasage combine' output folder.`);
 }
 
 function isCombineDir(d: string): boolean {
