@@ -71,6 +71,8 @@ test('validation errors are UserErrors naming the problem and the fix', () => {
   bad('{"exprs": ["Foo($close)"], "weights": [1]}', /expression 1: .*unknown operator 'Foo'/);
   bad('{"exprs": ["$close"], "weights": [NaN]}', /"weights"\[0\] is NaN or null/);
   bad('{"exprs": ["$close"], "weights": ["1"]}', /"weights"\[0\] is "1"/);
+  bad('{"exprs": ["$close"], "weights": [1e309]}', /"weights"\[0\] is Infinity, not a finite number/);
+  bad('{"exprs": ["$close"], "weights": [1e308]}', /beyond 1e\+100: the combination would overflow/);
   bad('{"exprs": ["$close"], "weights": [1], "ics": [1, 2]}', /"ics" has 2 entries for 1 expressions/);
   bad('{"exprs": ["$close", "$open"], "weights": [1, 2], "mutual_ics": [[1, 0]]}', /2 x 2 matrix/);
   bad('{"exprs": ["$close", "$open"], "weights": [1, 2], "embeddings": [[1, 0], [1]]}', /different lengths/);

@@ -44,9 +44,12 @@ function numberArray(name: string, v: unknown, where: string, allowNull: boolean
   return v.map((x, i) => {
     if (typeof x === 'number' && Number.isFinite(x)) return x;
     if (x === null && allowNull) return NaN;
-    throw new UserError(`${where}: "${name}"[${i}] is ${x === null ? 'NaN or null' : JSON.stringify(x)}, not a finite number; fix it (or refit the pool's weights).`);
+    throw new UserError(`${where}: "${name}"[${i}] is ${x === null ? 'NaN or null' : typeof x === 'number' ? String(x) : JSON.stringify(x)}, not a finite number; fix it (or refit the pool's weights).`);
   });
 }
+
+/** Weights beyond this magnitude overflow the weighted sum of normalized alphas (values of a few units each, hundreds of stocks). */
+const MAX_ABS_WEIGHT = 1e100;
 
 /** Validates parsed JSON as a pool file. `where` names the source in messages (a path). */
 export function validatePoolJson(json: unknown, where: string): PoolFile {
@@ -59,6 +62,8 @@ export function validatePoolJson(json: unknown, where: string): PoolFile {
   if (w.length !== exprs.length) {
     throw new UserError(`${where}: ${exprs.length} expressions but ${w.length} weights; give exactly one weight per expression.`);
   }
+  const huge = w.findIndex((x) => Math.abs(x) > MAX_ABS_WEIGHT);
+  if (huge >= 0) throw new UserError(`${where}: "weights"[${huge}] is ${w[huge]}, beyond ${MAX_ABS_WEIGHT}: the combination would overflow; rescale the weights.`);
   (exprs as string[]).forEach((e, i) => {
     try {
       parseExpr(e);
