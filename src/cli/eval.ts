@@ -111,7 +111,22 @@ export function registerEval(program: Command): void {
         for (const f of readdirSync(opts.out)) if (/^values_\d+\.f32$/.test(f) || f === 'summary.json') rmSync(join(opts.out, f));
       }
 
-      const lines: EvalLine[] = texts.map((text, i) => {
+      const summaryOf = (lines: EvalLine[]) => ({
+        n_days: nDays,
+        n_stocks: nStocks,
+        first_day: data.dates[data.backtrack],
+        last_day: data.dates[data.backtrack + nDays - 1],
+        symbols: data.symbols,
+        exprs: lines,
+      });
+      // Ctrl-C while writing --out: the value files written so far go (no summary.json, no half a result).
+      const written: string[] = [];
+      const onInterrupt = (): void => {
+        for (const f of written) rmSync(f, { force: true });
+        process.stderr.write(`interrupted: removed the ${written.length} value files written so far; nothing of this eval is left in ${opts.out}\n`);
+        process.exit(130);
+      };
+      const evalLine = (text: string, i: number): EvalLine => {
         let e: Expr;
         try {
           e = parseExpr(text);
@@ -129,6 +144,7 @@ export function registerEval(program: Command): void {
             if (opts.out !== undefined) {
               line.file = `values_${i}.f32`;
               writeFileAtomic(join(opts.out, line.file), encodeFloat32LE(values));
+              written.push(join(opts.out, line.file));
             }
             line.ic = alphaIC(values, target, nDays, nStocks);
             line.rank_ic = alphaRankIC(values, rankedTarget, nDays, nStocks);
@@ -139,17 +155,24 @@ export function registerEval(program: Command): void {
           if (isOutOfRangeError(err)) return { expr: text, printed, error: 'out_of_data_range' };
           throw err;
         }
-      });
-
-      const summary = {
-        n_days: nDays,
-        n_stocks: nStocks,
-        first_day: data.dates[data.backtrack],
-        last_day: data.dates[data.backtrack + nDays - 1],
-        symbols: data.symbols,
-        exprs: lines,
       };
-      if (opts.out !== undefined) writeJsonAtomic(join(opts.out, 'summary.json'), summary);
+      const lines: EvalLine[] = [];
+      if (opts.out !== undefined) {
+        process.once('SIGINT', onInterrupt);
+        process.once('SIGTERM', onInterrupt);
+      }
+      try {
+        for (const [i, text] of texts.entries()) {
+          lines.push(evalLine(text, i));
+          if (opts.out !== undefined) await new Promise((r) => setImmediate(r)); // lets a Ctrl-C be handled between lines
+        }
+        if (opts.out !== undefined) writeJsonAtomic(join(opts.out, 'summary.json'), summaryOf(lines));
+      } finally {
+        process.removeListener('SIGINT', onInterrupt);
+        process.removeListener('SIGTERM', onInterrupt);
+      }
+
+      const summary = summaryOf(lines);
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
         return;
