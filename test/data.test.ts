@@ -154,4 +154,21 @@ test('CLI: data info and data check on a fixture', () => {
   assert.equal(check.status, 1, 'missing folder of a listed symbol is an error');
   assert.match(check.stdout, /ERROR MISSING_FOLDER: 1/);
   assert.match(check.stdout, /WARNING MISSING_FIELD: 1/);
+  // a damaged bin, an infinite close and a negative open are findings; the check goes on past them
+  writeFileSync(join(dir, 'features', 'aaa', 'high.day.bin'), Buffer.from([1, 2, 3, 4, 5, 6, 7]));
+  writeFileSync(join(dir, 'features', 'BBB', 'close.day.bin'), encodeFeatureBin(1, [1, 2, Infinity, 4]));
+  writeFileSync(join(dir, 'features', 'BBB', 'open.day.bin'), encodeFeatureBin(1, [1, -2, 3, 4]));
+  const odd = runCli(['data', 'check', '--qlib-dir', dir]);
+  assert.equal(odd.status, 1);
+  assert.match(odd.stdout, /ERROR DAMAGED_BIN: 1/);
+  assert.match(odd.stdout, /ERROR INFINITE_VALUE: 1/);
+  assert.match(odd.stdout, /WARNING NONPOSITIVE_PRICE: 1/);
+  // a folder with a calendar and nothing else is not healthy
+  const bare = mkdtempSync(join(tmpdir(), 'alphasage-bare-'));
+  mkdirSync(join(bare, 'calendars'));
+  writeFileSync(join(bare, 'calendars', 'day.txt'), '2020-01-01\n');
+  const empty = runCli(['data', 'check', '--qlib-dir', bare]);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stdout, /no universe: instruments\/ holds no/);
+  assert.match(empty.stdout, /features\/ holds no symbol folder/);
 });

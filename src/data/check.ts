@@ -49,7 +49,7 @@ export function dataInfo(dir: string): DataInfo {
 export type Severity = 'error' | 'warning';
 export interface Finding {
   severity: Severity;
-  kind: 'missing_folder' | 'missing_field' | 'calendar_mismatch' | 'nan_run' | 'price_jump' | 'nonpositive_volume';
+  kind: 'missing_folder' | 'missing_field' | 'calendar_mismatch' | 'nan_run' | 'price_jump' | 'nonpositive_volume' | 'damaged_bin' | 'infinite_value' | 'nonpositive_price';
   symbol: string;
   detail: string;
 }
@@ -63,8 +63,12 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
   const cal = readCalendar(dir);
   const findings: Finding[] = [];
   const listed = new Set<string>();
-  for (const u of listUniverses(dir)) for (const sym of readUniverse(dir, u).keys()) listed.add(sym);
-  for (const sym of featureFolders(dir)) listed.add(sym.toUpperCase());
+  const universes = listUniverses(dir);
+  if (universes.length === 0) findings.push({ severity: 'error', kind: 'missing_folder', symbol: '-', detail: 'no universe: instruments/ holds no <name>.txt (all.txt at least)' });
+  for (const u of universes) for (const sym of readUniverse(dir, u).keys()) listed.add(sym);
+  const folders = featureFolders(dir);
+  if (folders.length === 0) findings.push({ severity: 'error', kind: 'missing_folder', symbol: '-', detail: 'features/ holds no symbol folder' });
+  for (const sym of folders) listed.add(sym.toUpperCase());
   for (const sym of Array.from(listed).sort()) {
     const d = featureDir(dir, sym);
     if (!d) {
@@ -72,7 +76,14 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
       continue;
     }
     for (const field of FEATURES) {
-      const bin = readFeatureBin(join(d, `${field}.day.bin`));
+      let bin: ReturnType<typeof readFeatureBin>;
+      try {
+        bin = readFeatureBin(join(d, `${field}.day.bin`));
+      } catch (e) {
+        // A damaged file is a finding like the others, not the end of the check.
+        findings.push({ severity: 'error', kind: 'damaged_bin', symbol: sym, detail: (e as Error).message });
+        continue;
+      }
       if (!bin) {
         findings.push({ severity: REQUIRED_FIELDS.includes(field) ? 'error' : 'warning', kind: 'missing_field', symbol: sym, detail: `no ${field}.day.bin` });
         continue;
@@ -93,6 +104,18 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
           run = 0;
         }
       }
+      let infinite = 0;
+      let nonPositive = 0;
+      let firstOdd = '';
+      for (let i = 0; i < v.length; i++) {
+        const inf = v[i] === Infinity || v[i] === -Infinity;
+        const low = PRICE_FIELDS.includes(field) && v[i] <= 0;
+        if ((inf || low) && infinite + nonPositive === 0) firstOdd = cal[bin.start + i];
+        if (inf) infinite++;
+        else if (low) nonPositive++;
+      }
+      if (infinite > 0) findings.push({ severity: 'error', kind: 'infinite_value', symbol: sym, detail: `${field}: ${infinite} infinite values (first ${firstOdd})` });
+      if (nonPositive > 0) findings.push({ severity: 'warning', kind: 'nonpositive_price', symbol: sym, detail: `${field}: ${nonPositive} days <= 0 (first ${firstOdd})` });
       if (PRICE_FIELDS.includes(field)) {
         for (let i = 1; i < v.length; i++) {
           const r = v[i] / v[i - 1] - 1;
