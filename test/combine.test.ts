@@ -283,3 +283,29 @@ test('DailyGram: every day has the bits of the plain loop (odd and even alpha co
     }
   }
 });
+
+test('--fit-weights fits on the --train window: its end is honoured, and no label reaches past --valid', async () => {
+  const { bundledQlibDir, loadStockData, SPLITS } = await import('../src/data/index.js');
+  const { combineOnData } = await import('../src/combine/run.js');
+  const data = loadStockData({ qlibDir: await bundledQlibDir(() => {}), start: SPLITS.train.start, end: SPLITS.test.end });
+  const pool = { exprs: ['TsPctChange($close,20)', 'Mul(-1.0,TsRank($close,20))', 'Div(TsMax($high,30),$close)'], weights: [1, 1, 1] };
+  const settings = {
+    mode: 'static' as const,
+    staticWeights: 'fit' as const,
+    thresholdRic: 0.015,
+    thresholdRicir: 0.15,
+    nFactors: 20,
+    window: Infinity,
+    labelDays: 20,
+    dependenceTol: 1e-8,
+    train: { ...SPLITS.train },
+    valid: { ...SPLITS.valid },
+    test: { ...SPLITS.test },
+  };
+  const weights = (train: { start: string; end: string }) => combineOnData(pool, data, { ...settings, train }).staticWeights;
+  const whole = weights(SPLITS.train);
+  // a train end past --valid's start changes nothing: labels stop before --valid either way
+  assert.deepEqual(weights({ start: SPLITS.train.start, end: SPLITS.valid.end }), whole);
+  const shorter = weights({ start: SPLITS.train.start, end: '2014-12-31' });
+  assert.ok(whole && shorter && shorter.some((w, i) => Math.abs(w - whole[i]) > 1e-6), `the shorter train window gave the same weights: ${shorter}`);
+});

@@ -74,7 +74,7 @@ export function registerCombine(program: Command): void {
     .addOption(new Option('--window <inf|N>', "adaptive: history of the selection and fit: 'inf' (expanding from the train start) or N days (rolling)").argParser(historyDaysFlag).default(Infinity, 'inf'))
     .option('--label-days <n>', 'label horizon L of the target Ref($close,-L)/$close-1; history ends L+1 days before each day', intFlag('--label-days', 1, 30), 20)
     .option('--linear-dep-tol <x>', 'drop an alpha from a fit when the share of its variance not explained by the intercept and earlier alphas is below this', floatFlag('--linear-dep-tol', 0, 0.5), DEFAULT_DEPENDENCE_TOL)
-    .addOption(new Option('--train <window>', 'history window (its first day starts the expanding window)').argParser(windowFlag('--train')).default({ ...SPLITS.train }, fmtRange(SPLITS.train)))
+    .addOption(new Option('--train <window>', 'history window: its first day starts the expanding window; --fit-weights fits on it (labels known before --valid)').argParser(windowFlag('--train')).default({ ...SPLITS.train }, fmtRange(SPLITS.train)))
     .addOption(new Option('--valid <window>', 'validation window').argParser(windowFlag('--valid')).default({ ...SPLITS.valid }, fmtRange(SPLITS.valid)))
     .addOption(new Option('--test <window>', 'test window').argParser(windowFlag('--test')).default({ ...SPLITS.test }, fmtRange(SPLITS.test)))
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')

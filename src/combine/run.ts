@@ -195,8 +195,9 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
     selections = res.selections;
   } else {
     if (s.staticWeights === 'fit') {
-      // the train window's labelled days only: a label needs labelDays more closes
-      const end = valid[0] - shift;
+      // the train window's labelled days only: a label needs labelDays more closes, known before --valid starts
+      const trainEnd = windowDays(data.dates, backtrack, nDays, s.train, '--train')[1];
+      const end = Math.min(trainEnd, valid[0] - shift);
       staticWeights = [...fitStaticWeights(panel, 0, end, s.dependenceTol).coef];
     } else {
       staticWeights = [...pool.weights];
