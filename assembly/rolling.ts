@@ -229,7 +229,10 @@ export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32
  * (sortedWindowStep4; the last two or one by sortedWindowStep, two per SIMD
  * lane pair), each with its window kept sorted, O(w)
  * branch-free work per cell (an insertion that branches on every compare
- * mispredicts about half of them). A NaN enters the sorted window as +inf and
+ * mispredicts about half of them). Values enter and leave as x + 0, so -0 is
+ * +0 there: equal values are interchangeable only if they have the same bits
+ * (removing a +0 could otherwise take a -0 out, leaving -0 as the median of a
+ * window without one). A NaN enters the sorted window as +inf and
  * leaves as +inf (equal values are interchangeable); a count of NaNs in the
  * window decides the output. The window starts as w copies of +inf, each
  * early step removing one, so the first full window holds exactly its values.
@@ -271,10 +274,10 @@ export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScr
         const old1NaN = f64x2.ne(old1, old1);
         nan0 = i64x2.add(nan0, old0NaN);
         nan1 = i64x2.add(nan1, old1NaN);
-        r0 = v128.bitselect(inf, old0, old0NaN);
-        r1 = v128.bitselect(inf, old1, old1NaN);
+        r0 = v128.bitselect(inf, f64x2.add(old0, zero), old0NaN);
+        r1 = v128.bitselect(inf, f64x2.add(old1, zero), old1NaN);
       }
-      sortedWindowStep4(pScratch, w, r0, r1, v128.bitselect(inf, x0, x0NaN), v128.bitselect(inf, x1, x1NaN));
+      sortedWindowStep4(pScratch, w, r0, r1, v128.bitselect(inf, f64x2.add(x0, zero), x0NaN), v128.bitselect(inf, f64x2.add(x1, zero), x1NaN));
       if (t < w - 1) continue;
       const at = pScratch + ((<usize>mid) << 5);
       v128.store(pDst, v128.bitselect(nanV, v128.load(at), i64x2.ne(nan0, zero)));
@@ -299,9 +302,9 @@ export function tsMed(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScr
         pOld += rowBytes;
         const oldNaN = f64x2.ne(old, old);
         nan = i64x2.add(nan, oldNaN);
-        r = v128.bitselect(inf, old, oldNaN);
+        r = v128.bitselect(inf, f64x2.add(old, zero), oldNaN);
       }
-      sortedWindowStep(pScratch, w, r, v128.bitselect(inf, x, xNaN));
+      sortedWindowStep(pScratch, w, r, v128.bitselect(inf, f64x2.add(x, zero), xNaN));
       if (t < w - 1) continue;
       const med = v128.load(pScratch + ((<usize>mid) << 4));
       const v = v128.bitselect(nanV, med, i64x2.ne(nan, zero));

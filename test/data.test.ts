@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { BUNDLED_CSV, FEATURES, encodeFeatureBin, featureAt, importCsv, loadStockData, readCalendar, readUniverse } from '../src/data/index.js';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BUNDLED_CSV, FEATURES, encodeFeatureBin, featureAt, importCsv, loadStockData, readCalendar, readFeatureBin, readUniverse } from '../src/data/index.js';
 import { UserError } from '../src/util/errors.js';
 import { isCleanUserError, runCli } from './helpers/cli.js';
 
@@ -124,11 +124,12 @@ test('CLI: bad inputs give one clear error line and exit code 2', () => {
   writeFileSync(badNum, 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1,2,x,1,1\n');
   cases.push([['data', 'import', '--csv', badNum, '--out', join(dir, 'z')], /line 2: low 'x' is not a number/]);
   const head = 'date,symbol,open,high,low,close,volume\n';
-  const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const write = (name: string, data: string | Buffer) => (writeFileSync(join(dir, name), data), join(dir, name));
   // A symbol is a folder name: one that climbs out of the output must not be written anywhere.
   cases.push([['data', 'import', '--csv', write('evil.csv', head + '2020-01-02,../../evil,1,2,0.5,1.5,100\n'), '--out', join(dir, 'e')], /symbol '\.\.\/\.\.\/evil' cannot name a folder/]);
   cases.push([['data', 'import', '--csv', write('feb30.csv', head + '2020-02-30,A,1,2,0.5,1.5,100\n'), '--out', join(dir, 'f')], /date '2020-02-30' is not a calendar day/]);
   cases.push([['data', 'import', '--csv', write('fake.csv.gz', 'not gzip at all'), '--out', join(dir, 'g')], /not a valid gzip file/]);
+  cases.push([['data', 'import', '--csv', write('cut.csv.gz', gzipSync(Buffer.from(head + '2020-01-02,A,1,2,0.5,1.5,100\n'.repeat(50))).subarray(0, 40)), '--out', join(dir, 'i')], /the gzip file ends early/]);
   // Fails while writing the folder: the temporary folder goes too.
   cases.push([['data', 'import', '--csv', write('dup.csv', head + '2020-01-02,A,1,2,0.5,1.5,100\n2020-01-02,A,1,2,0.5,1.5,100\n'), '--out', join(dir, 'h')], /two rows for 2020-01-02/]);
   cases.push([['eval', '--split', 'valid', '--expr', '$close', '--universe-file', write('unknown.txt', 'ZZZZ\t2013-01-01\t2020-01-01\n')], /none of the universe's 1 symbols \(first: ZZZZ\) has a folder under/]);
@@ -138,9 +139,8 @@ test('CLI: bad inputs give one clear error line and exit code 2', () => {
     assert.ok(isCleanUserError(r), `${args.join(' ')}: status ${r.status}, stderr: ${r.stderr}`);
     assert.match(r.stderr, msg);
   }
-  const left = readdirSync(dir).filter((f) => /^[yzefgh]($|\.)/.test(f));
-  assert.deepEqual(left, [], 'nothing half-written');
-  assert.ok(!existsSync(join(dir, '..', 'evil')) && !existsSync(join(dirname(dir), '..', 'evil')), 'nothing written outside --out');
+  const left = readdirSync(dir).filter((f) => /^([yzefghi]|evil)($|\.(importing|old)-)/.test(f));
+  assert.deepEqual(left, [], 'nothing half-written, nothing outside --out (../../evil from e.importing-<pid>/features/ is dir/evil)');
 });
 
 test('CLI: data info and data check on a fixture', () => {
@@ -156,13 +156,16 @@ test('CLI: data info and data check on a fixture', () => {
   assert.match(check.stdout, /WARNING MISSING_FIELD: 1/);
   // a damaged bin, an infinite close and a negative open are findings; the check goes on past them
   writeFileSync(join(dir, 'features', 'aaa', 'high.day.bin'), Buffer.from([1, 2, 3, 4, 5, 6, 7]));
-  writeFileSync(join(dir, 'features', 'BBB', 'close.day.bin'), encodeFeatureBin(1, [1, 2, Infinity, 4]));
+  writeFileSync(join(dir, 'features', 'BBB', 'close.day.bin'), encodeFeatureBin(1, [1, Infinity, 1, -1]));
   writeFileSync(join(dir, 'features', 'BBB', 'open.day.bin'), encodeFeatureBin(1, [1, -2, 3, 4]));
   const odd = runCli(['data', 'check', '--qlib-dir', dir]);
   assert.equal(odd.status, 1);
   assert.match(odd.stdout, /ERROR DAMAGED_BIN: 1/);
   assert.match(odd.stdout, /ERROR INFINITE_VALUE: 1/);
-  assert.match(odd.stdout, /WARNING NONPOSITIVE_PRICE: 1/);
+  assert.match(odd.stdout, /WARNING NONPOSITIVE_PRICE: 2/);
+  // each finding names its own first day (calendar day 1 is 2020-01-02)
+  assert.match(odd.stdout, /BBB: close: 1 infinite values \(first 2020-01-03\)/);
+  assert.match(odd.stdout, /BBB: close: 1 days <= 0 \(first 2020-01-05\)/);
   // a folder with a calendar and nothing else is not healthy
   const bare = mkdtempSync(join(tmpdir(), 'alphasage-bare-'));
   mkdirSync(join(bare, 'calendars'));
@@ -171,4 +174,14 @@ test('CLI: data info and data check on a fixture', () => {
   assert.equal(empty.status, 1);
   assert.match(empty.stdout, /no universe: instruments\/ holds no/);
   assert.match(empty.stdout, /features\/ holds no symbol folder/);
+});
+
+test('import: vwap from amount / volume is NaN on a day without volume (not +Infinity)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alphasage-vwap-'));
+  const csv = join(dir, 'a.csv');
+  writeFileSync(csv, 'date,symbol,open,high,low,close,volume,amount\n2020-01-02,A,1,2,0.5,1.5,100,150\n2020-01-03,A,1,2,0.5,1.5,0,10\n2020-01-06,A,1,2,0.5,1.5,100,160\n');
+  await importCsv({ csv, out: join(dir, 'q') });
+  const bin = readFeatureBin(join(dir, 'q', 'features', 'a', 'vwap.day.bin'));
+  assert.ok(bin);
+  assert.deepEqual(Array.from(bin.values), [1.5, NaN, 1.600000023841858]);
 });

@@ -330,3 +330,16 @@ test('Rank: ascending, ties in stock order, position / n over non-NaN values, Na
     }
   }
 });
+
+test('TsMed: a zero median is +0 (no -0 left behind when +0 leaves the window), in both the four- and two-stock paths', async () => {
+  const { tsMedKernel } = await import('../src/expr/kernels/compiled.js');
+  // five stocks (four together, one alone), the same column each: -0, 0, 1, 0
+  const col = [-0, 0, 1, 0];
+  const nS = 5;
+  const src = new Float64Array(col.length * nS);
+  col.forEach((x, r) => src.fill(x, r * nS, (r + 1) * nS));
+  const out = new Float64Array(3 * nS).fill(NaN);
+  tsMedKernel(src, out, 3, nS, 2);
+  // windows {-0, 0}, {0, 1}, {1, 0}: lower medians 0, 0, 0, all +0 (1 / m = +Infinity)
+  for (let i = 0; i < out.length; i++) assert.ok(Object.is(out[i], 0), `cell ${i}: ${out[i]}`);
+});

@@ -278,6 +278,15 @@ describe('alphasage mine (CLI)', () => {
     assert.match(changed.stderr, /--encoder-type cannot change when resuming/);
     const window = runCli(['mine', '--train', '2015-13-01']);
     assert.ok(isCleanUserError(window), window.stderr);
+    // A setting the checkpoint does not name takes its default, as config.json's do (a setting added later).
+    const older = join(tmp, 'cli-older');
+    cpSync(out, older, { recursive: true });
+    const olderCheckpoint = JSON.parse(readFileSync(join(older, 'checkpoint.json'), 'utf8')) as { config: Record<string, unknown> };
+    delete olderCheckpoint.config.logZLearningRate;
+    writeFileSync(join(older, 'checkpoint.json'), JSON.stringify(olderCheckpoint));
+    const resumedOlder = runCli(['mine', '--resume', older]);
+    assert.equal(resumedOlder.status, 0, resumedOlder.stderr);
+    assert.match(resumedOlder.stderr, /already finished 96 episodes/);
     // Another run's checkpoint, or a damaged one, is refused in one line and nothing is touched.
     const copy = join(tmp, 'cli-copy');
     cpSync(out, copy, { recursive: true });

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -159,6 +159,8 @@ test('combine, backtest and report run end to end; the report renders in Chromiu
 test('bad flags and inputs give one clear line and exit code 2', () => {
   const run = makeRun();
   const pool = join(run, 'pool.json');
+  const dangling = join(run, 'dangling');
+  symlinkSync(join(run, 'nowhere'), dangling);
   const cases: Array<[string[], RegExp]> = [
     [['combine', '--pool', pool, '--window', '1'], /--window must be in \[2/],
     [['combine', '--pool', pool, '--valid', '2016-12-31:2016-01-01'], /--valid ends \(2016-01-01\) before it starts/],
@@ -179,6 +181,8 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['report', run, '--out', run], /is a folder; give a file path/],
     [['combine', '--pool', pool, '--universe', 'all', '--universe-file', pool], /give either --universe or --universe-file, not both/],
     [['backtest', '--pred', run, '--account', '0x10'], /--account must be a number, got '0x10'/],
+    [['combine', '--pool', pool, '--train', 'toString'], /--train must be a split \(train, valid, test\) or START:END/],
+    [['eval', '--split', 'valid', '--expr', '$close', '--out', dangling], /is a link to nothing; give a folder path/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

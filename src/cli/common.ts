@@ -1,6 +1,6 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SPLITS, type DateWindow } from '../data/index.js';
 import { isCalendarDate } from '../util/dates.js';
@@ -38,8 +38,7 @@ export function dateFlag(name: string) {
 export function windowFlag(name: string) {
   return (value: string): DateWindow => {
     const text = value.trim();
-    const split = (SPLITS as Record<string, DateWindow>)[text];
-    if (split) return { ...split };
+    if (Object.hasOwn(SPLITS, text)) return { ...(SPLITS as Record<string, DateWindow>)[text] }; // own keys only: not 'toString'
     const m = /^(\d{4}-\d{2}-\d{2})(?::|\.\.)(\d{4}-\d{2}-\d{2})$/.exec(text);
     if (!m) {
       throw new InvalidArgumentError(`${name} must be a split (${Object.keys(SPLITS).join(', ')}) or START:END with dates YYYY-MM-DD (e.g. 2016-01-01:2016-12-31), got '${value}'.`);
@@ -70,10 +69,19 @@ export function outFileFlag(name: string) {
   return (value: string): string => checkOutPath(name, value, 'file');
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Checked when the flag is parsed, so a bad path fails before any work: the nearest existing part of the path must be a writable folder. */
 function checkOutPath(name: string, value: string, kind: 'folder' | 'file'): string {
   if (value.trim() === '') throw new InvalidArgumentError(`${name} is empty; give a ${kind} path.`);
   const abs = resolve(value);
+  if (!existsSync(abs) && isSymlink(abs)) throw new InvalidArgumentError(`${name} ${value} is a link to nothing; give a ${kind} path.`);
   if (existsSync(abs)) {
     const isDir = statSync(abs).isDirectory();
     if (kind === 'folder' && !isDir) throw new InvalidArgumentError(`${name} ${value} is a file; give a folder path.`);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
 import { loadStockData } from '../data/stockData.js';
 import { evaluateExpr, parseExpr } from '../expr/index.js';
-import { alphaRankIC, normalizeByDay, RankedTarget } from '../metrics/index.js';
+import { alphaIC, alphaRankIC, normalizeByDay, RankedTarget } from '../metrics/index.js';
 import { evaluatePoolMembers, writePoolFile, type PoolFile } from '../pool/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -56,9 +56,10 @@ export interface AlphaStats {
   pool_ic: number | null;
   /**
    * The alpha's IC and RankIC per window as SPEC §3 defines them, the numbers `pool eval` gives: IC = mean
-   * daily Pearson of the normalized alpha and target; RankIC = mean daily Spearman of the raw alpha and
-   * target over the cells where neither is NaN (NaN when a day has no such cell). The adaptive selection
-   * uses its own daily RankIC of the normalized alphas, where a NaN cell counts as 0 and a NaN day as 0.
+   * daily Pearson of the normalized alpha and normalized target; RankIC = mean daily Spearman of the raw
+   * alpha and target over the cells where neither is NaN (NaN when a day has no such cell). The adaptive
+   * selection uses its own daily IC / RankIC of the normalized alphas against the raw target, where a NaN
+   * cell counts as 0 and a NaN day as 0.
    */
   valid_ic: number;
   valid_rank_ic: number;
@@ -103,12 +104,6 @@ function windowDays(dates: readonly string[], offset: number, nDays: number, w: 
   return [first, end];
 }
 
-function meanOfRange(x: Float64Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i < to; i++) s += x[i];
-  return s / (to - from);
-}
-
 export function validateWindows(s: CombineSettings): void {
   const order: Array<[string, DateWindow]> = [
     ['--train', s.train],
@@ -140,11 +135,16 @@ export function planDays(data: StockData, s: CombineSettings): { valid: [number,
   return { valid, test, predictDays };
 }
 
-/** Each alpha's RankIC (SPEC §3: raw values, NaN cells skipped) over the days [w[0], w[1]), the target ranked once. */
-function windowRankICs(alphas: readonly Float64Array[], target: Float64Array, w: [number, number], nStocks: number): number[] {
+/**
+ * Each alpha's IC and RankIC as SPEC §3 defines them (the numbers `pool eval` gives) over the days
+ * [w[0], w[1]) of its raw values: IC of the normalized alpha and target, RankIC of the raw ones with
+ * NaN cells skipped (the target ranked once).
+ */
+function windowAlphaICs(alphas: readonly Float64Array[], target: Float64Array, w: [number, number], nStocks: number): { ic: number[]; rankIc: number[] } {
   const rows = (m: Float64Array) => m.subarray(w[0] * nStocks, w[1] * nStocks);
-  const ranked = new RankedTarget(rows(target), w[1] - w[0], nStocks);
-  return alphas.map((a) => alphaRankIC(rows(a), ranked, w[1] - w[0], nStocks));
+  const nDays = w[1] - w[0];
+  const ranked = new RankedTarget(rows(target), nDays, nStocks);
+  return { ic: alphas.map((a) => alphaIC(rows(a), rows(target), nDays, nStocks)), rankIc: alphas.map((a) => alphaRankIC(rows(a), ranked, nDays, nStocks)) };
 }
 
 /** Combines an already loaded pool on `data` (the train start .. test end window). */
@@ -163,8 +163,8 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
   tick('evaluate', t);
   log(`evaluated ${n} alphas and the target on ${nDays} days x ${nStocks} stocks (${timings.evaluate} ms)`);
   t = performance.now();
-  const rankIC = { valid: windowRankICs(alphas, target, valid, nStocks), test: windowRankICs(alphas, target, test, nStocks) };
-  tick('alpha_rank_ic', t);
+  const alphaICs = { valid: windowAlphaICs(alphas, target, valid, nStocks), test: windowAlphaICs(alphas, target, test, nStocks) };
+  tick('alpha_ic', t);
   for (const a of alphas) normalizeByDay(a, nDays, nStocks, a as Float64Array<ArrayBuffer>); // in place: the raw values are not needed again
   const shift = s.labelDays + 1;
   const panel: AlphaPanel = { nDays, nStocks, alphas, target };
@@ -224,15 +224,14 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
     for (const sel of selections) sel.fit.selected.forEach((a, k) => sel.fit.coef[k] !== 0 && selectedDays[a]++);
   }
   const alphaStats: AlphaStats[] = pool.exprs.map((expr, a) => {
-    const o = a * nDays;
     return {
       expr,
       weight: pool.weights[a],
       pool_ic: pool.ics && Number.isFinite(pool.ics[a]) ? pool.ics[a] : null,
-      valid_ic: meanOfRange(daily.ic, o + valid[0], o + valid[1]),
-      valid_rank_ic: rankIC.valid[a],
-      test_ic: meanOfRange(daily.ic, o + test[0], o + test[1]),
-      test_rank_ic: rankIC.test[a],
+      valid_ic: alphaICs.valid.ic[a],
+      valid_rank_ic: alphaICs.valid.rankIc[a],
+      test_ic: alphaICs.test.ic[a],
+      test_rank_ic: alphaICs.test.rankIc[a],
       days_selected: selections ? selectedDays[a] : null,
     };
   });

@@ -106,16 +106,17 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
       }
       let infinite = 0;
       let nonPositive = 0;
-      let firstOdd = '';
+      let firstInfinite = '';
+      let firstNonPositive = '';
       for (let i = 0; i < v.length; i++) {
-        const inf = v[i] === Infinity || v[i] === -Infinity;
-        const low = PRICE_FIELDS.includes(field) && v[i] <= 0;
-        if ((inf || low) && infinite + nonPositive === 0) firstOdd = cal[bin.start + i];
-        if (inf) infinite++;
-        else if (low) nonPositive++;
+        if (v[i] === Infinity || v[i] === -Infinity) {
+          if (infinite++ === 0) firstInfinite = cal[bin.start + i];
+        } else if (PRICE_FIELDS.includes(field) && v[i] <= 0) {
+          if (nonPositive++ === 0) firstNonPositive = cal[bin.start + i];
+        }
       }
-      if (infinite > 0) findings.push({ severity: 'error', kind: 'infinite_value', symbol: sym, detail: `${field}: ${infinite} infinite values (first ${firstOdd})` });
-      if (nonPositive > 0) findings.push({ severity: 'warning', kind: 'nonpositive_price', symbol: sym, detail: `${field}: ${nonPositive} days <= 0 (first ${firstOdd})` });
+      if (infinite > 0) findings.push({ severity: 'error', kind: 'infinite_value', symbol: sym, detail: `${field}: ${infinite} infinite values (first ${firstInfinite})` });
+      if (nonPositive > 0) findings.push({ severity: 'warning', kind: 'nonpositive_price', symbol: sym, detail: `${field}: ${nonPositive} days <= 0 (first ${firstNonPositive})` });
       if (PRICE_FIELDS.includes(field)) {
         for (let i = 1; i < v.length; i++) {
           const r = v[i] / v[i - 1] - 1;

@@ -123,6 +123,7 @@ export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
     const err = e as Error & { code?: string; lines?: number };
     if (err.code?.startsWith('CSV_')) throw new UserError(`${opts.csv}: malformed CSV: ${err.message.split('\n')[0]}; fix the file.`);
     if (err.code === 'Z_DATA_ERROR') throw new UserError(`${opts.csv}: not a valid gzip file; pass a .csv or a gzip-compressed .csv.gz.`);
+    if (err.code === 'Z_BUF_ERROR') throw new UserError(`${opts.csv}: the gzip file ends early (a cut download?); fetch or compress it again.`);
     throw e;
   }
   if (!header || rows === 0) throw new UserError(`${opts.csv} has no data rows; pass a CSV with a header and one row per (date, symbol).`);
@@ -168,7 +169,7 @@ export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
         const vol = series[fi('volume')];
         if (vwapSource === 'amount/volume') {
           const amt = series[fi('amount')];
-          for (let k = 0; k < len; k++) vwap[k] = amt[k] / vol[k];
+          for (let k = 0; k < len; k++) vwap[k] = vol[k] > 0 ? amt[k] / vol[k] : NaN; // no trade: no price (not amount / 0)
         } else {
           const h = series[fi('high')], l = series[fi('low')], c = series[fi('close')];
           for (let k = 0; k < len; k++) vwap[k] = (h[k] + l[k] + c[k]) / 3;

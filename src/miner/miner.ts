@@ -35,7 +35,7 @@ import { rewardStaged, stageEpisode, type EpisodeStatus, type RewardTiming, type
 import { WeightSchedule } from './schedule.js';
 import { trajectoryBalance, type TrajectoryBatch } from './trajectoryBalance.js';
 
-import { FINAL_POOL_FILE, METRICS_FILE, type MinerConfig } from './config.js';
+import { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from './config.js';
 export { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from './config.js';
 
 export interface MinerData {
@@ -182,9 +182,11 @@ export class Miner {
     }
     const c = readCheckpoint(runDir);
     if (c.config !== undefined) {
-      const differ = (Object.keys(config) as (keyof MinerConfig)[]).filter((k) => JSON.stringify(c.config?.[k]) !== JSON.stringify(config[k]));
+      // Settings added after the checkpoint was written take their defaults, as config.json's do (readRunConfig).
+      const written: MinerConfig = { ...MINER_DEFAULTS, ...c.config };
+      const differ = (Object.keys(config) as (keyof MinerConfig)[]).filter((k) => JSON.stringify(written[k]) !== JSON.stringify(config[k]));
       if (differ.length > 0) {
-        throw new UserError(`${runDir}: checkpoint.json was written by another run (${differ.map((k) => `${k} ${JSON.stringify(c.config?.[k])} there, ${JSON.stringify(config[k])} in config.json`).join('; ')}); restore this run's own checkpoint or start a new run.`);
+        throw new UserError(`${runDir}: checkpoint.json was written by another run (${differ.map((k) => `${k} ${JSON.stringify(written[k])} there, ${JSON.stringify(config[k])} in config.json`).join('; ')}); restore this run's own checkpoint or start a new run.`);
       }
     }
     if (c.episode > config.nEpisodes) throw new UserError(`${runDir}: checkpoint.json is at episode ${c.episode}, past the run's ${config.nEpisodes}; restore this run's own checkpoint or start a new run.`);
