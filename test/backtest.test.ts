@@ -215,3 +215,16 @@ test('risk analysis (Qlib sum mode), equal-weight and CSV benchmarks', () => {
 function r2(x: number[], d: number): number {
   return x[d] / x[d - 1] - 1;
 }
+
+test('TopkDropout: holdings above topk (a sell that failed) come back down, as Qlib\'s plain slices do', () => {
+  // 4 stocks, topk 2, n_drop 1. Day 1 buys A, B; on day 2 B does not trade, so its sell fails while C is bought.
+  // Day 3 holds A, B, C: today = candidates[:2 + 1 - 3] = [] (no buy), comb = A, C, B, so B is sold.
+  const N = NaN;
+  const close = Float64Array.from([10, 10, 10, 10, 10, 10, 10, 10, 10, N, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
+  const signal = Float64Array.from([0.9, 0.8, 0.1, 0, 0.9, 0.1, 0.8, 0, 0.9, 0.3, 0.8, 0, 0.9, 0.3, 0.8, 0, 0, 0, 0, 0]);
+  const res = topkDropoutBacktest({ dates: ['d0', 'd1', 'd2', 'd3', 'd4'], symbols: ['A', 'B', 'C', 'D'], nDays: 5, nStocks: 4, close }, signal, 1, 5, { topk: 2, nDrop: 1, account: 1e6 });
+  const trades = res.days.map((d) => d.trades.map((t) => `${t.side} ${'ABCD'[t.stock]}`).join(', '));
+  const held = res.days.map((d) => d.holdings.map((h) => 'ABCD'[h.stock]).join(''));
+  assert.deepEqual(trades, ['buy A, buy B', 'buy C', 'sell B', '']);
+  assert.deepEqual(held, ['AB', 'ABC', 'AC', 'AC']);
+});

@@ -3,7 +3,8 @@
  * exchange and account rules, on daily bars:
  *  - the signal used on day t is the prediction of day t-1 (Qlib shifts it by one step);
  *  - last  = held stocks sorted by score (descending, no score last);
- *    today = the first n_drop + topk - |last| stocks not held, by score;
+ *    today = the first n_drop + topk - |last| stocks not held, by score (a Python slice;
+ *            with only_tradable, Qlib's loop over tradable ones, which takes at least one);
  *    comb  = last U today sorted by score;
  *    sell  = the held stocks among the n_drop lowest of comb;
  *    buy   = today[: |sell| + topk - |last|] (Python slicing);
@@ -143,9 +144,10 @@ export function topkDropoutBacktest(market: Market, signal: Float64Array, from: 
       for (let s = 0; s < nStocks; s++) if (!held[s] && score(s) === score(s)) candidates.push(s);
       candidates.sort(byScore);
       const pickable = (s: number) => !o.onlyTradable || tradable(s);
-      const today = firstN(candidates, o.nDrop + o.topk - last.length, pickable);
+      // Qlib's two get_first_n / get_last_n: with only_tradable a loop over tradable stocks, else plain slices.
+      const today = o.onlyTradable ? firstN(candidates, o.nDrop + o.topk - last.length, pickable) : pySlice(candidates, o.nDrop + o.topk - last.length);
       const comb = [...last, ...today].sort(byScore);
-      const worst = new Set(lastN(comb, o.nDrop, pickable));
+      const worst = new Set(o.onlyTradable ? lastN(comb, o.nDrop, pickable) : pyTail(comb, o.nDrop));
       const sell = last.filter((s) => worst.has(s));
       const buy = pySlice(today, sell.length + o.topk - last.length);
 
@@ -230,6 +232,11 @@ function firstN(list: readonly number[], n: number, eligible: (s: number) => boo
 /** Qlib's get_last_n: the same from the end, returned in list order. */
 function lastN(list: readonly number[], n: number, eligible: (s: number) => boolean): number[] {
   return firstN([...list].reverse(), n, eligible).reverse();
+}
+
+/** Python's list[-k:] (k = 0: the whole list; a negative k drops |k| items from the start). */
+function pyTail<T>(list: readonly T[], k: number): T[] {
+  return k > 0 ? list.slice(Math.max(0, list.length - k)) : list.slice(Math.min(list.length, -k));
 }
 
 /** Python's list[:k] (a negative k drops items from the end). */
