@@ -38,7 +38,7 @@ function days(codes: string): Float64Array {
 const emb = (...xs: number[]) => Float32Array.from(xs);
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
 
-function gfnPool(capacity: number, nDays: number, extra: { icGate?: number } = {}): GfnPool {
+function gfnPool(capacity: number, nDays: number, extra: { icGate?: number; admitFlat?: boolean } = {}): GfnPool {
   return new GfnPool({ capacity, target: days('a'.repeat(nDays)), nDays, nStocks: N_STOCKS, ...extra });
 }
 
@@ -137,6 +137,11 @@ test('GFN pool: a constant alpha (no spread on any day) gets ic 0 and novelty 0,
   const partly = days('aaaaabbbbb');
   partly.fill(3, 0, 2 * N_STOCKS);
   assert.equal(pool.tryAdd('Partly flat', partly, emb(1)).admitted, true);
+  // As published (SPEC §4, --admit-flat-alphas): admitted while the gate passes, with novelty 1 - 0 = 1.
+  const published = gfnPool(3, 10, { admitFlat: true });
+  const flatPublished = published.tryAdd('Const', new Float64Array(10 * N_STOCKS).fill(7), emb(0));
+  assert.deepEqual([flatPublished.admitted, flatPublished.ic, flatPublished.novelty], [true, 0, 1]);
+  assert.equal(published.size, 1);
 });
 
 // Consistency: 2 days x 4 stocks. Mean squared differences of normalized

@@ -45,6 +45,7 @@ interface MineOptions extends Omit<MinerConfig, 'logZLearningRate'> {
 const CONFIG_KEYS: readonly (keyof MinerConfig)[] = [
   'seed', 'poolCapacity', 'logFreq', 'updateFreq', 'nEpisodes', 'encoderType', 'entropyCoef', 'entropyTemperature',
   'maskDropoutProb', 'sslWeight', 'novWeight', 'weightDecayType', 'finalWeightRatio', 'backwardPolicy', 'learningRate', 'logZLearningRate',
+  'admitFlatAlphas',
 ];
 
 const kebab = (key: string): string => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -71,6 +72,7 @@ export function registerMine(program: Command): void {
     .option('--backward-policy <p>', `exact (log P_B = 0: every state has one parent) or learned (the published 61-logit head)`, choiceFlag('--backward-policy', BACKWARD_POLICIES), d.backwardPolicy)
     .option('--learning-rate <x>', 'Adam learning rate (log Z included)', floatFlag('--learning-rate', 0), d.learningRate)
     .option('--log-z-learning-rate <x>', 'Adam learning rate of log Z alone (default: --learning-rate, as published)', floatFlag('--log-z-learning-rate', 0))
+    .option('--admit-flat-alphas', 'as published: an alpha with no cross-sectional spread (a constant) enters the GFN pool with novelty 1 (default: refused with novelty 0, like a near-duplicate)', false)
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
     .option('--universe-file <file>', 'a Qlib instruments file to use instead of --instrument')
     .option('--train <window>', `mining window: a split (${Object.keys(SPLITS).join(', ')}) or START:END`, 'train')

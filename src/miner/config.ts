@@ -25,6 +25,8 @@ export interface MinerConfig {
   learningRate: number;
   /** Adam learning rate of log Z alone; null = learningRate (the published setting). */
   logZLearningRate: number | null;
+  /** Admit alphas with no cross-sectional spread into the GFN pool with novelty 1, as published (GfnPoolOptions.admitFlat). */
+  admitFlatAlphas: boolean;
 }
 
 /** SPEC §5 defaults of the published command. */
@@ -45,6 +47,7 @@ export const MINER_DEFAULTS: MinerConfig = {
   backwardPolicy: 'exact',
   learningRate: 1e-4,
   logZLearningRate: null,
+  admitFlatAlphas: false,
 };
 
 export const METRICS_FILE = 'metrics.jsonl';

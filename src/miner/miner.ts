@@ -162,7 +162,7 @@ export class Miner {
 
   private poolOptions() {
     const { train } = this.data;
-    return { capacity: this.config.poolCapacity, target: evaluateTarget(train), nDays: train.nDays, nStocks: train.nStocks, stageCapacity: this.config.updateFreq };
+    return { capacity: this.config.poolCapacity, target: evaluateTarget(train), nDays: train.nDays, nStocks: train.nStocks, stageCapacity: this.config.updateFreq, admitFlat: this.config.admitFlatAlphas };
   }
 
   /** A fresh run. */

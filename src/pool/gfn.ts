@@ -30,6 +30,13 @@ export interface GfnPoolOptions {
   /** A signed mutual IC above this marks a near-duplicate, default 0.99. */
   duplicateThreshold?: number;
   /**
+   * Treat an alpha with no cross-sectional spread on any day (a constant, or NaN everywhere) as SPEC §4 and
+   * the published code do: admitted while the gate passes, novelty 1 - max |mutual IC| = 1. Default false:
+   * it is refused with ic 0 and novelty 0, like a near-duplicate (otherwise it wins the highest novelty for
+   * carrying no information).
+   */
+  admitFlat?: boolean;
+  /**
    * How many candidates to stage at once at most (`stage`, a miner's window of episodes), default 0. The pool
    * stages fewer (`stageCapacity`, at least 1) when WebAssembly's memory cannot hold that many more alphas.
    */
@@ -66,6 +73,7 @@ export class GfnPool {
   readonly k: number;
   readonly temperature: number;
   readonly duplicateThreshold: number;
+  readonly admitFlat: boolean;
   private readonly target: NormalizedAlpha;
   private readonly store: MemberStore<Float32Array>;
   /**
@@ -94,6 +102,7 @@ export class GfnPool {
     this.k = opts.k ?? 3;
     this.temperature = opts.temperature ?? 0.1;
     this.duplicateThreshold = opts.duplicateThreshold ?? 0.99;
+    this.admitFlat = opts.admitFlat ?? false;
     // Slots: the target, the members, the scratch (a replaced member's buffers become the next scratch) and the
     // staged; as many staged as fit (halving), else none.
     let stage = Math.max(0, Math.floor(opts.stageCapacity ?? 0));
@@ -221,7 +230,7 @@ export class GfnPool {
     // A near-duplicate, or an alpha with no cross-sectional spread on any day
     // (a constant: IC 0, mutual ICs 0) would otherwise win the highest novelty
     // for carrying no information (the same defect SPEC §4 fixes for duplicates).
-    if (probe.duplicateOf >= 0 || !Number.isFinite(probe.ic) || hasNoSpread(candidate)) {
+    if (probe.duplicateOf >= 0 || !Number.isFinite(probe.ic) || (!this.admitFlat && hasNoSpread(candidate))) {
       result = { ic: 0, novelty: 0, consistency: 0, admitted: false };
       if (probe.duplicateOf >= 0) result.duplicateOf = this.store.expr(probe.duplicateOf);
     } else {
