@@ -17,14 +17,14 @@ function tsRankCell(pSrc: usize, o: i32, i: i32, nS: i32, w: i32): f64 {
 
 /**
  * TsRank: the newest value's rank in its window by branch-free counting, O(w)
- * per cell, two stocks per SIMD lane pair. The counts are integers: a compare
- * gives an all-ones lane (-1), so subtracting it counts (a NaN in the window
- * compares false, so it counts in neither); the exact total converts to f64
- * once, so the rank has the bits of the scalar formula.
+ * per cell, four stocks per step (two lane pairs; the last 1-3 stocks scalar).
+ * The counts are integers: a compare gives an all-ones lane (-1), so
+ * subtracting it counts (a NaN in the window compares false, so it counts in
+ * neither); the exact total converts to f64 once, so the rank has the bits of
+ * the scalar formula.
  */
 export function tsRank(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32): void {
   const span = (w - 1) * nS;
-  const nV = nS & ~1;
   const twoW = vsplat(<f64>(2 * w));
   for (let r = 0; r < nOut; r++) {
     const o = r * nS;
@@ -51,21 +51,7 @@ export function tsRank(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32): vo
       vst(pOut, o + s, v128.and(f64x2.div(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(tX, tX, 0, 2, 0, 2)), twoW), f64x2.eq(x, x)));
       vst(pOut, o + s + 2, v128.and(f64x2.div(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(tY, tY, 0, 2, 0, 2)), twoW), f64x2.eq(y, y)));
     }
-    for (; s < nV; s += 2) {
-      const i = o + s + span;
-      const x = vld(pSrc, i);
-      let gt = i64x2.splat(0);
-      let ge = i64x2.splat(1); // x itself
-      for (let k = o + s; k < i; k += nS) {
-        const v = vld(pSrc, k);
-        gt = i64x2.sub(gt, f64x2.gt(v, x));
-        ge = i64x2.sub(ge, f64x2.ge(v, x));
-      }
-      const total = i64x2.sub(i64x2.add(gt, ge), i64x2.gt_s(ge, gt)); // gt + ge + [ge > gt]
-      const rank = f64x2.div(f64x2.convert_low_i32x4_s(v128.shuffle<i32>(total, total, 0, 2, 0, 2)), twoW);
-      vst(pOut, o + s, v128.and(rank, f64x2.eq(x, x))); // a NaN last gives 0
-    }
-    for (let s = nV; s < nS; s++) st(pOut, o + s, tsRankCell(pSrc, o + s, o + s + span, nS, w));
+    for (; s < nS; s++) st(pOut, o + s, tsRankCell(pSrc, o + s, o + s + span, nS, w)); // the last 1-3 stocks
   }
 }
 

@@ -81,13 +81,13 @@ function isSymlink(path: string): boolean {
 function checkOutPath(name: string, value: string, kind: 'folder' | 'file'): string {
   if (value.trim() === '') throw new InvalidArgumentError(`${name} is empty; give a ${kind} path.`);
   const abs = resolve(value);
-  if (!existsSync(abs) && isSymlink(abs)) throw new InvalidArgumentError(`${name} ${value} is a link to nothing; give a ${kind} path.`);
   if (existsSync(abs)) {
     const isDir = statSync(abs).isDirectory();
     if (kind === 'folder' && !isDir) throw new InvalidArgumentError(`${name} ${value} is a file; give a folder path.`);
     if (kind === 'file' && isDir) throw new InvalidArgumentError(`${name} ${value} is a folder; give a file path.`);
     return value;
   }
+  if (isSymlink(abs)) throw new InvalidArgumentError(`${name} ${value} is a link to nothing; give a ${kind} path.`);
   let up = dirname(abs);
   while (!existsSync(up)) up = dirname(up);
   if (!statSync(up).isDirectory()) throw new InvalidArgumentError(`${name} ${value}: ${up} is a file, so nothing can be created under it; give another path.`);

@@ -6,12 +6,11 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { SPLITS } from '../data/index.js';
+import { daySpan, SPLITS } from '../data/index.js';
 import { BACKWARD_POLICIES, ENCODER_TYPES, TF_BACKENDS, type BackwardPolicy, type EncoderType, type TfBackendName } from '../model/names.js';
 import { FINAL_POOL_FILE, METRICS_FILE, MINER_DEFAULTS, type MinerConfig } from '../miner/config.js';
 import type { DataSpec } from '../miner/data.js';
 import type { LogRecord, Miner, MinerResult } from '../miner/miner.js';
-import type { StockData } from '../data/types.js';
 import { WEIGHT_DECAY_TYPES, type WeightDecayType } from '../miner/schedule.js';
 import { UserError } from '../util/errors.js';
 import { choiceFlag, floatFlag, intFlag, outDirFlag, parseWindow } from './common.js';
@@ -194,11 +193,6 @@ async function runWithProgress(miner: Miner, stopAfter: number | undefined, show
   } finally {
     bar?.stop();
   }
-}
-
-/** The evaluated days of a loaded window, as FIRST..LAST. */
-function daySpan(d: StockData): string {
-  return `${d.dates[d.backtrack]}..${d.dates[d.backtrack + d.nDays - 1]}`;
 }
 
 function printResult(miner: Miner, result: MinerResult, runDir: string, resumeHint: string): void {

@@ -1,6 +1,6 @@
 /** `alphasage pool show|eval`: inspect a pool file, and evaluate it on a window. */
 import type { Command } from 'commander';
-import { loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
+import { daySpan, loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
 import { evaluatePool, readPoolFile, type PoolEvaluation, type PoolFile } from '../pool/index.js';
 import { jsonNumberReplacer } from '../util/atomic.js';
 import { choiceFlag, dateFlag } from './common.js';
@@ -96,7 +96,7 @@ export function registerPool(program: Command): void {
         };
         console.log(JSON.stringify(out, jsonNumberReplacer, 2));
       } else {
-        const days = `${data.dates[data.backtrack]}..${data.dates[data.backtrack + data.nDays - 1]}`;
+        const days = daySpan(data);
         printEval(file, `${days} (${data.nDays} days x ${data.nStocks} stocks, universe ${opts.universe})`, result);
       }
     });

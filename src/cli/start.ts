@@ -40,17 +40,17 @@ export function registerStart(program: Command): void {
       const qlibDir = await bundledQlibDir();
       // A fresh program per stage: commander keeps option values on its instances.
       const { buildProgram } = await import('./program.js');
-      const stage = async (title: string, argv: string[]): Promise<void> => {
-        const hintAt = argv.indexOf('--resume-hint'); // internal: not part of the command a user would type
-        console.log(`\n== ${title}: alphasage ${(hintAt < 0 ? argv : argv.slice(0, hintAt)).join(' ')}`);
-        await buildProgram().parseAsync(argv, { from: 'user' });
+      // `internal`: flags start passes that are not part of the command a user would type.
+      const stage = async (title: string, argv: string[], internal: string[] = []): Promise<void> => {
+        console.log(`\n== ${title}: alphasage ${argv.join(' ')}`);
+        await buildProgram().parseAsync([...argv, ...internal], { from: 'user' });
       };
       if (opts.full && opts.episodes !== undefined) throw new UserError('--full and --episodes both set the length of the run; give one of them.');
       const length = opts.episodes !== undefined ? ['--n-episodes', String(opts.episodes), '--log-freq', String(opts.episodes)] : opts.full ? [] : ['--preset', 'quick'];
       // An interrupted mine stage is continued by start, which then runs the other stages.
       const hint = ['--resume-hint', `npm start -- --resume ${show} (or alphasage start --resume ${show})`];
-      const mine = opts.resume !== undefined ? ['mine', '--resume', show, ...hint] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show, ...hint];
-      await stage('1/4 mine', mine);
+      const mine = opts.resume !== undefined ? ['mine', '--resume', show] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show];
+      await stage('1/4 mine', mine, hint);
       const pool = join(show, FINAL_POOL_FILE);
       const combined = join(show, 'combine');
       await stage('2/4 combine', ['combine', '--pool', pool, '--qlib-dir', qlibDir, '--out', combined]);

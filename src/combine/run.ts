@@ -16,7 +16,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
-import { loadStockData } from '../data/stockData.js';
+import { daySpan, loadStockData } from '../data/stockData.js';
 import { evaluateExpr, parseExpr } from '../expr/index.js';
 import { alphaIC, alphaRankIC, normalizeByDay, RankedTarget } from '../metrics/index.js';
 import { evaluatePoolMembers, writePoolFile, type PoolFile } from '../pool/index.js';
@@ -280,7 +280,7 @@ export function runCombine(o: CombineRunOptions): CombineResult {
   });
   const loadMs = Math.round(performance.now() - t);
   planDays(data, s); // a bad window fails before any output
-  log(`loaded ${data.nDays} days x ${data.nStocks} stocks (${data.dates[data.backtrack]}..${data.dates[data.backtrack + data.nDays - 1]}) in ${loadMs} ms`);
+  log(`loaded ${data.nDays} days x ${data.nStocks} stocks (${daySpan(data)}) in ${loadMs} ms`);
   const r = combineOnData(o.pool, data, s, log);
   r.timingsMs.load = loadMs;
   t = performance.now();

@@ -104,6 +104,7 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
           run = 0;
         }
       }
+      const isPrice = PRICE_FIELDS.includes(field);
       let infinite = 0;
       let nonPositive = 0;
       let firstInfinite = '';
@@ -111,13 +112,13 @@ export function checkData(dir: string, opts: { maxNanRun?: number; maxJump?: num
       for (let i = 0; i < v.length; i++) {
         if (v[i] === Infinity || v[i] === -Infinity) {
           if (infinite++ === 0) firstInfinite = cal[bin.start + i];
-        } else if (PRICE_FIELDS.includes(field) && v[i] <= 0) {
+        } else if (isPrice && v[i] <= 0) {
           if (nonPositive++ === 0) firstNonPositive = cal[bin.start + i];
         }
       }
       if (infinite > 0) findings.push({ severity: 'error', kind: 'infinite_value', symbol: sym, detail: `${field}: ${infinite} infinite values (first ${firstInfinite})` });
       if (nonPositive > 0) findings.push({ severity: 'warning', kind: 'nonpositive_price', symbol: sym, detail: `${field}: ${nonPositive} days <= 0 (first ${firstNonPositive})` });
-      if (PRICE_FIELDS.includes(field)) {
+      if (isPrice) {
         for (let i = 1; i < v.length; i++) {
           const r = v[i] / v[i - 1] - 1;
           if (Math.abs(r) > maxJump) findings.push({ severity: 'warning', kind: 'price_jump', symbol: sym, detail: `${field}: ${(r * 100).toFixed(1)}% on ${cal[bin.start + i]}` });

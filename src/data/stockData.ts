@@ -124,6 +124,11 @@ export function loadStockData(opts: LoadOptions): StockData {
   return { values, dates, symbols, nDays: last - first + 1, nStocks, backtrack, future, paddedDays, calendarOffset: p0 };
 }
 
+/** The loaded window's own days (padding excluded), as FIRST..LAST. */
+export function daySpan(data: StockData): string {
+  return `${data.dates[data.backtrack]}..${data.dates[data.backtrack + data.nDays - 1]}`;
+}
+
 /** Value of one feature of one stock on one padded row. */
 export function featureAt(data: StockData, row: number, feature: number, stock: number): number {
   return data.values[(row * FEATURES.length + feature) * data.nStocks + stock];

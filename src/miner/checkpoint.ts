@@ -105,9 +105,10 @@ function checkpointDamage(j: Record<string, unknown>): string {
   return '';
 }
 
-export function readCheckpoint(runDir: string): MinerCheckpoint {
+/** The run's checkpoint, or undefined when it has none yet (stopped before its first, every --log-freq episodes). */
+export function readCheckpoint(runDir: string): MinerCheckpoint | undefined {
   const path = join(runDir, CHECKPOINT_FILE);
-  if (!existsSync(path)) throw new UserError(`${runDir} has no ${CHECKPOINT_FILE}: the run stopped before its first checkpoint (every --log-freq episodes); start it again without --resume.`);
+  if (!existsSync(path)) return undefined;
   let j: {
     version: number; config?: MinerConfig; episode: number; rng: number[]; stats: MinerCheckpoint['stats']; paramManifest: MinerCheckpoint['paramManifest'];
     params: string; adam: { step: number; m: string; v: string }; pool: PoolFile; pending: PendingJson | null;

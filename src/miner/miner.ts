@@ -29,7 +29,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
-import { CHECKPOINT_FILE, CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
+import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type PendingWindow } from './checkpoint.js';
 import { sampleTrajectories, type SampledTrajectory } from './env.js';
 import { rewardStaged, stageEpisode, type EpisodeStatus, type RewardTiming, type StagedEpisode } from './reward.js';
 import { WeightSchedule } from './schedule.js';
@@ -175,12 +175,12 @@ export class Miner {
    * A run stopped before its first checkpoint starts over: same settings and seed, so the same run.
    */
   static resume(config: MinerConfig, data: MinerData, runDir: string): Miner {
-    if (!existsSync(join(runDir, CHECKPOINT_FILE))) {
+    const c = readCheckpoint(runDir);
+    if (!c) {
       const fresh = new Miner(config, data, runDir);
       fresh.truncateMetrics(0);
       return fresh;
     }
-    const c = readCheckpoint(runDir);
     if (c.config !== undefined) {
       // Settings added after the checkpoint was written take their defaults, as config.json's do (readRunConfig).
       const written: MinerConfig = { ...MINER_DEFAULTS, ...c.config };
