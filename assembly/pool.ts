@@ -116,32 +116,101 @@ export function meanSquaredDifference(pA: usize, pB: usize, nDays: i32, nS: i32)
 }
 
 /**
+ * dayDots for one day and four x rows against two y rows, into eight sums (dayDots' order in each):
+ * eight independent add chains, enough to keep both SIMD adders busy (four chains wait on the adds'
+ * latency). Sum (k, j) goes to out[k * stride + j * yStride].
+ */
+@inline function dayDots4x2Rows(x0: usize, x1: usize, x2: usize, x3: usize, y0: usize, y1: usize, o: i32, nS: i32, out: usize, stride: i32, yStride: i32): void {
+  const end = o + nS;
+  let a0 = vsplat(0);
+  let a1 = vsplat(0);
+  let a2 = vsplat(0);
+  let a3 = vsplat(0);
+  let b0 = vsplat(0);
+  let b1 = vsplat(0);
+  let b2 = vsplat(0);
+  let b3 = vsplat(0);
+  let i = o;
+  for (; i + 1 < end; i += 2) {
+    const v = vld(y0, i);
+    const w = vld(y1, i);
+    const u0 = vld(x0, i);
+    const u1 = vld(x1, i);
+    const u2 = vld(x2, i);
+    const u3 = vld(x3, i);
+    a0 = f64x2.add(a0, f64x2.mul(u0, v));
+    b0 = f64x2.add(b0, f64x2.mul(u0, w));
+    a1 = f64x2.add(a1, f64x2.mul(u1, v));
+    b1 = f64x2.add(b1, f64x2.mul(u1, w));
+    a2 = f64x2.add(a2, f64x2.mul(u2, v));
+    b2 = f64x2.add(b2, f64x2.mul(u2, w));
+    a3 = f64x2.add(a3, f64x2.mul(u3, v));
+    b3 = f64x2.add(b3, f64x2.mul(u3, w));
+  }
+  let s0 = f64x2.extract_lane(a0, 0);
+  let s1 = f64x2.extract_lane(a1, 0);
+  let s2 = f64x2.extract_lane(a2, 0);
+  let s3 = f64x2.extract_lane(a3, 0);
+  let t0 = f64x2.extract_lane(b0, 0);
+  let t1 = f64x2.extract_lane(b1, 0);
+  let t2 = f64x2.extract_lane(b2, 0);
+  let t3 = f64x2.extract_lane(b3, 0);
+  if (i < end) {
+    const v = ld(y0, i);
+    const w = ld(y1, i);
+    s0 += ld(x0, i) * v;
+    s1 += ld(x1, i) * v;
+    s2 += ld(x2, i) * v;
+    s3 += ld(x3, i) * v;
+    t0 += ld(x0, i) * w;
+    t1 += ld(x1, i) * w;
+    t2 += ld(x2, i) * w;
+    t3 += ld(x3, i) * w;
+  }
+  st(out, 0, s0 + f64x2.extract_lane(a0, 1));
+  st(out, stride, s1 + f64x2.extract_lane(a1, 1));
+  st(out, 2 * stride, s2 + f64x2.extract_lane(a2, 1));
+  st(out, 3 * stride, s3 + f64x2.extract_lane(a3, 1));
+  st(out, yStride, t0 + f64x2.extract_lane(b0, 1));
+  st(out, stride + yStride, t1 + f64x2.extract_lane(b1, 1));
+  st(out, 2 * stride + yStride, t2 + f64x2.extract_lane(b2, 1));
+  st(out, 3 * stride + yStride, t3 + f64x2.extract_lane(b3, 1));
+}
+
+/**
  * dayDots of each of nX alphas with each of nY others (byte offsets in the
  * i32 arrays pXs, pYs), into out[(x * nY + y) * nDays + d]: each sum equal to
  * dayDots(x, y) to the bit. Day by day, so an other's day row is read from
  * memory once for all the x (a window of candidates against a pool's members
- * reads the members once instead of once per candidate).
+ * reads the members once instead of once per candidate); four x and two y at a
+ * time (dayDots4x2Rows). Scratch after the sums: 8 f64.
  */
 export function dayDotsBatch(pXs: usize, nX: i32, pYs: usize, nY: i32, nDays: i32, nS: i32, pOut: usize): void {
   const stride = nY * nDays; // from one x's sums to the next x's
+  const spare = pOut + ((<usize>(nX * stride)) << 3);
+  const lastX = nX - 1;
+  const lastY = nY - 1;
   for (let d = 0; d < nDays; d++) {
     const o = d * nS;
-    for (let y = 0; y < nY; y++) {
-      const pY = <usize>load<i32>(pYs + ((<usize>y) << 2));
+    for (let y = 0; y < nY; y += 2) {
+      // An odd last y: paired with itself (its sums are written twice, the same).
+      const pY0 = <usize>load<i32>(pYs + ((<usize>y) << 2));
+      const pY1 = <usize>load<i32>(pYs + ((<usize>min(y + 1, lastY)) << 2));
       for (let x = 0; x < nX; x += 4) {
-        // Fewer than four left: repeat the last (its sums are written again, the same).
-        const last = nX - 1;
+        // Fewer than four x left: repeat the last, sums into the spare, then the first k kept.
         const p0 = <usize>load<i32>(pXs + ((<usize>x) << 2));
-        const p1 = <usize>load<i32>(pXs + ((<usize>min(x + 1, last)) << 2));
-        const p2 = <usize>load<i32>(pXs + ((<usize>min(x + 2, last)) << 2));
-        const p3 = <usize>load<i32>(pXs + ((<usize>min(x + 3, last)) << 2));
+        const p1 = <usize>load<i32>(pXs + ((<usize>min(x + 1, lastX)) << 2));
+        const p2 = <usize>load<i32>(pXs + ((<usize>min(x + 2, lastX)) << 2));
+        const p3 = <usize>load<i32>(pXs + ((<usize>min(x + 3, lastX)) << 2));
         const k = nX - x < 4 ? nX - x : 4;
         const out = pOut + ((<usize>((x * nY + y) * nDays + d)) << 3);
-        if (k == 4) dayDots4Rows(p0, p1, p2, p3, pY, o, nS, out, stride);
+        if (k == 4) dayDots4x2Rows(p0, p1, p2, p3, pY0, pY1, o, nS, out, stride, y < lastY ? nDays : 0);
         else {
-          // A short group: its rows are computed into scratch sums, then the first k kept.
-          dayDots4Rows(p0, p1, p2, p3, pY, o, nS, pOut + ((<usize>(nX * stride)) << 3), 1);
-          for (let j = 0; j < k; j++) st(out, j * stride, ld(pOut + ((<usize>(nX * stride)) << 3), j));
+          dayDots4x2Rows(p0, p1, p2, p3, pY0, pY1, o, nS, spare, 1, 4);
+          for (let j = 0; j < k; j++) {
+            st(out, j * stride, ld(spare, j));
+            if (y < lastY) st(out, j * stride + nDays, ld(spare, j + 4));
+          }
         }
       }
     }

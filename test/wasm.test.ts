@@ -61,12 +61,15 @@ test('pool normalization, ICs and consistency distances from the WebAssembly are
       assert.ok(Object.is(meanDailyIC(inArena[i], inArena[j], nDays, nStocks), meanDailyIC(plain[i], plain[j], nDays, nStocks)), `IC ${i} ${j}`);
       const msd = meanSquaredDifference(inArena[i].values, inArena[j].values, nDays, nStocks);
       if (j === 0) {
-        // The batch of every alpha against every other (five: one group of four and a short group).
-        const batch = arena.dayDotsBatch(inArena.map((a) => a.values), inArena.map((a) => a.values));
-        for (let x = 0; x < raws.length; x++) {
-          for (let y = 0; y < raws.length; y++) {
-            const single = Float64Array.from(arena.dayDots(inArena[x].values, inArena[y].values));
-            assert.ok(sameBits(batch(x, y), single), `batch day sums ${x} ${y}`);
+        // Batches: every alpha against every other (five: one group of four and a short group; two pairs of
+        // others and an odd last), then 3 x 4 and 4 x 1 (a short group only; pairs only; one group, one other).
+        for (const [nx, ny] of [[5, 5], [3, 4], [4, 1]]) {
+          const batch = arena.dayDotsBatch(inArena.slice(0, nx).map((a) => a.values), inArena.slice(5 - ny).map((a) => a.values));
+          for (let x = 0; x < nx; x++) {
+            for (let y = 0; y < ny; y++) {
+              const single = Float64Array.from(arena.dayDots(inArena[x].values, inArena[5 - ny + y].values));
+              assert.ok(sameBits(batch(x, y), single), `batch ${nx} x ${ny}: day sums ${x} ${y}`);
+            }
           }
         }
       }

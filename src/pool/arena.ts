@@ -34,7 +34,7 @@ function layout(slots: number, nDays: number, nStocks: number, batch: BatchRoom)
   const slotBytes = align64(nDays * nStocks * 8);
   const batchIndex = BASE + align64(4 * nDays * 8);
   const batchOut = batchIndex + align64((batch.maxX + batch.maxY) * 4);
-  const raw = batchOut + (batch.maxX > 0 ? align64((batch.maxX * batch.maxY * nDays + 4) * 8) : 0);
+  const raw = batchOut + (batch.maxX > 0 ? align64((batch.maxX * batch.maxY * nDays + 8) * 8) : 0);
   const first = raw + slotBytes;
   return { batchIndex, batchOut, raw, first, slotBytes, end: first + slots * slotBytes };
 }
