@@ -20,5 +20,5 @@ export { sumFamily, sumFamilyScratch, centralFamily, centralFamilyScratch, weigh
 export { powCells, powCellsScratch } from './pow';
 export { unary, binary } from './elementwise';
 export { normalizeByDay, dailyIC, dailyNormalizedIC, dailyNormalizedICScratch } from './metrics';
-export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference } from './pool';
+export { dayDots, dayDots4, dayDotsBatch, normalizeDays, meanSquaredDifference4 } from './pool';
 export { dayGram } from './gram';

@@ -68,19 +68,44 @@ export function normalizeDays(pRaw: usize, pOut: usize, nDays: i32, nS: i32, pMe
   }
 }
 
-/** src/pool/consistency.ts meanSquaredDifference: mean over days of the mean over stocks of (a - b)^2, in its order. */
-export function meanSquaredDifference(pA: usize, pB: usize, nDays: i32, nS: i32): f64 {
-  let total: f64 = 0;
+/**
+ * src/pool/consistency.ts meanSquaredDifference of a with each of b0..b3 (mean over days of the mean
+ * over stocks of (a - b)^2, each in its order) into out[0..3]: four independent chains of adds in one
+ * pass over a (one chain waits on each add's latency). Fewer partners: repeat one.
+ */
+export function meanSquaredDifference4(pA: usize, pB0: usize, pB1: usize, pB2: usize, pB3: usize, nDays: i32, nS: i32, pOut: usize): void {
+  let total0: f64 = 0;
+  let total1: f64 = 0;
+  let total2: f64 = 0;
+  let total3: f64 = 0;
+  const fS = <f64>nS;
   for (let d = 0; d < nDays; d++) {
     const o = d * nS;
-    let s: f64 = 0;
+    let s0: f64 = 0;
+    let s1: f64 = 0;
+    let s2: f64 = 0;
+    let s3: f64 = 0;
     for (let i = o; i < o + nS; i++) {
-      const diff = ld(pA, i) - ld(pB, i);
-      s += diff * diff;
+      const a = ld(pA, i);
+      const d0 = a - ld(pB0, i);
+      const d1 = a - ld(pB1, i);
+      const d2 = a - ld(pB2, i);
+      const d3 = a - ld(pB3, i);
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
     }
-    total += s / <f64>nS;
+    total0 += s0 / fS;
+    total1 += s1 / fS;
+    total2 += s2 / fS;
+    total3 += s3 / fS;
   }
-  return total / <f64>nDays;
+  const fD = <f64>nDays;
+  st(pOut, 0, total0 / fD);
+  st(pOut, 1, total1 / fD);
+  st(pOut, 2, total2 / fD);
+  st(pOut, 3, total3 / fD);
 }
 
 /** dayDots for one day and four x rows against one y row, into four sums (dayDots' order in each). */

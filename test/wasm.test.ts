@@ -31,7 +31,7 @@ test('src/expr/wasm/kernels.wasm matches a fresh build of assembly/', async () =
 test('pool normalization, ICs and consistency distances from the WebAssembly arena equal the TypeScript loops bit for bit (odd stock count, NaNs, flat days, empty days)', async () => {
   const { AlphaArena } = await import('../src/pool/arena.js');
   const { meanDailyIC, meanDailyICs, normalizeAlpha } = await import('../src/pool/normalized.js');
-  const { meanSquaredDifference } = await import('../src/pool/consistency.js');
+  const { meanSquaredDifference, meanSquaredDifferences } = await import('../src/pool/consistency.js');
   const { Rng } = await import('../src/util/rng.js');
   const nDays = 41; // odd: the two-days-at-a-time kernels' last day runs alone
   const nStocks = 37;
@@ -78,6 +78,8 @@ test('pool normalization, ICs and consistency distances from the WebAssembly are
       const members = Array.from({ length: 1 + ((i + j) % 5) }, (_, m) => (i + j + m + 1) % raws.length);
       const grouped = meanDailyICs(inArena[i], members.map((m) => inArena[m]), nDays, nStocks);
       members.forEach((m, k) => assert.ok(Object.is(grouped[k], meanDailyIC(plain[i], plain[m], nDays, nStocks)), `IC group ${i}: member ${m}`));
+      const distances = meanSquaredDifferences(inArena[i].values, members.map((m) => inArena[m].values), nDays, nStocks);
+      members.forEach((m, k) => assert.ok(Object.is(distances[k], meanSquaredDifference(plain[i].values, plain[m].values, nDays, nStocks)), `distance group ${i}: member ${m}`));
     }
   }
 });

@@ -17,7 +17,7 @@ interface ArenaExports {
   dayDots(pX: number, pY: number, nDays: number, nS: number, pOut: number): void;
   dayDots4(pX: number, pA: number, pB: number, pC: number, pD: number, nDays: number, nS: number, pOut: number): void;
   normalizeDays(pRaw: number, pOut: number, nDays: number, nS: number, pMean: number, pStd: number): void;
-  meanSquaredDifference(pA: number, pB: number, nDays: number, nS: number): number;
+  meanSquaredDifference4(pA: number, pB0: number, pB1: number, pB2: number, pB3: number, nDays: number, nS: number, pOut: number): void;
   dayDotsBatch(pXs: number, nX: number, pYs: number, nY: number, nDays: number, nS: number, pOut: number): void;
 }
 
@@ -150,9 +150,20 @@ export class AlphaArena {
     return (i, j) => all.subarray((i * nY + j) * this.nDays, (i * nY + j + 1) * this.nDays);
   }
 
-  /** Mean over days of the mean over stocks of (a - b)^2 (both views of this arena), as src/pool/consistency.ts adds it. */
-  meanSquaredDifference(a: Float64Array, b: Float64Array): number {
-    return this.wasm.meanSquaredDifference(a.byteOffset, b.byteOffset, this.nDays, this.nStocks);
+  /**
+   * Mean over days of the mean over stocks of (a - b)^2 for each b of `bs` (all views of this arena), as
+   * src/pool/consistency.ts adds it; four b per pass over a.
+   */
+  meanSquaredDifferences(a: Float64Array, bs: readonly Float64Array[]): number[] {
+    const out: number[] = [];
+    for (let g = 0; g < bs.length; g += 4) {
+      const k = Math.min(4, bs.length - g);
+      const at = (i: number): number => bs[g + Math.min(i, k - 1)].byteOffset;
+      this.wasm.meanSquaredDifference4(a.byteOffset, at(0), at(1), at(2), at(3), this.nDays, this.nStocks, this.out);
+      const sums = new Float64Array(this.wasm.memory.buffer, this.out, 4);
+      for (let i = 0; i < k; i++) out.push(sums[i]);
+    }
+    return out;
   }
 }
 

@@ -36,19 +36,26 @@ export function embeddingDistance(a: Float32Array, b: Float32Array): number {
 
 /** Mean over days of the mean over stocks of (a - b)^2. */
 export function meanSquaredDifference(a: Float64Array, b: Float64Array, nDays: number, nStocks: number): number {
-  const arena = sharedArena(a, b);
-  if (arena) return arena.meanSquaredDifference(a, b); // compiled, the same sums in the same order
-  let total = 0;
-  for (let d = 0; d < nDays; d++) {
-    const o = d * nStocks;
-    let s = 0;
-    for (let i = o; i < o + nStocks; i++) {
-      const diff = a[i] - b[i];
-      s += diff * diff;
+  return meanSquaredDifferences(a, [b], nDays, nStocks)[0];
+}
+
+/** meanSquaredDifference of a with each of `bs` (in the arena when they share one: the same sums in the same order, several b per pass). */
+export function meanSquaredDifferences(a: Float64Array, bs: readonly Float64Array[], nDays: number, nStocks: number): number[] {
+  const arena = bs.length > 0 ? sharedArena(a, ...bs) : undefined;
+  if (arena) return arena.meanSquaredDifferences(a, bs);
+  return bs.map((b) => {
+    let total = 0;
+    for (let d = 0; d < nDays; d++) {
+      const o = d * nStocks;
+      let s = 0;
+      for (let i = o; i < o + nStocks; i++) {
+        const diff = a[i] - b[i];
+        s += diff * diff;
+      }
+      total += s / nStocks;
     }
-    total += s / nStocks;
-  }
-  return total / nDays;
+    return total / nDays;
+  });
 }
 
 /** The neighbours the reward uses: indices into `members` and their softmax weights. */
@@ -90,7 +97,8 @@ export function consistencyReward(
   if (members.length < 2) return 0;
   const neighbours = consistencyNeighbours(embedding, members, opts);
   if (neighbours.length === 0) return 0;
+  const msd = meanSquaredDifferences(normalized, neighbours.map((n) => members[n.index].normalized), nDays, nStocks);
   let loss = 0;
-  for (const n of neighbours) loss += n.weight * meanSquaredDifference(normalized, members[n.index].normalized, nDays, nStocks);
+  neighbours.forEach((n, i) => (loss += n.weight * msd[i]));
   return Math.exp(-loss);
 }

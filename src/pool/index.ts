@@ -3,6 +3,6 @@ export { type PoolFile, readPoolFile, writePoolFile, parsePoolJson, validatePool
 export { GfnPool, type GfnPoolOptions, type GfnTryResult, type GfnMember } from './gfn.js';
 export { LinearPool, type LinearPoolOptions, type LinearTryResult, type LinearMember, type WeightSolver, WEIGHT_SOLVERS, combineNormalized } from './linear.js';
 export { evaluatePool, evaluatePoolMembers, type PoolEvaluation, type PoolMemberEvaluation } from './evaluate.js';
-export { consistencyReward, consistencyNeighbours, embeddingDistance, meanSquaredDifference, type ConsistencyMember, type ConsistencyOptions } from './consistency.js';
+export { consistencyReward, consistencyNeighbours, embeddingDistance, meanSquaredDifference, meanSquaredDifferences, type ConsistencyMember, type ConsistencyOptions } from './consistency.js';
 export { normalizeAlpha, fromNormalizedValues, meanDailyIC, type NormalizedAlpha } from './normalized.js';
 export { adamWeights, leastSquaresWeights, exactL1Weights, poolObjective, l1OptimalityGap, DEFAULT_L1, type AdamOptions, type AdamResult } from './weights.js';
