@@ -160,14 +160,37 @@ const B_PCT_CHANGE = 6;
 
 /** Add, Sub, Mul, Div, Greater, Less, (x - y) / y over n cells; a side with `scalar` set is its one value, broadcast. */
 export function binary(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (op == B_ADD) binaryOf(B_ADD, pA, aScalar, pB, bScalar, pOut, n);
-  else if (op == B_SUB) binaryOf(B_SUB, pA, aScalar, pB, bScalar, pOut, n);
-  else if (op == B_MUL) binaryOf(B_MUL, pA, aScalar, pB, bScalar, pOut, n);
-  else if (op == B_DIV) binaryOf(B_DIV, pA, aScalar, pB, bScalar, pOut, n);
-  else if (op == B_GREATER) binaryOf(B_GREATER, pA, aScalar, pB, bScalar, pOut, n);
-  else if (op == B_LESS) binaryOf(B_LESS, pA, aScalar, pB, bScalar, pOut, n);
-  else binaryOf(B_PCT_CHANGE, pA, aScalar, pB, bScalar, pOut, n);
+  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
+  // copies in one function are not enough: binaryen folds their identical code back into one loop that
+  // tests the mode per cell.)
+  if (op == B_ADD) binaryAdd(pA, aScalar, pB, bScalar, pOut, n);
+  else if (op == B_SUB) binarySub(pA, aScalar, pB, bScalar, pOut, n);
+  else if (op == B_MUL) binaryMul(pA, aScalar, pB, bScalar, pOut, n);
+  else if (op == B_DIV) binaryDiv(pA, aScalar, pB, bScalar, pOut, n);
+  else if (op == B_GREATER) binaryGreater(pA, aScalar, pB, bScalar, pOut, n);
+  else if (op == B_LESS) binaryLess(pA, aScalar, pB, bScalar, pOut, n);
+  else binaryPctChange(pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryAdd(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_ADD, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binarySub(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_SUB, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryMul(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_MUL, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryDiv(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_DIV, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryGreater(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_GREATER, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryLess(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_LESS, pA, aScalar, pB, bScalar, pOut, n);
+}
+function binaryPctChange(pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
+  binaryOf(B_PCT_CHANGE, pA, aScalar, pB, bScalar, pOut, n);
 }
 @inline function binaryOf(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
   let i = 0;

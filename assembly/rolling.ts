@@ -72,12 +72,29 @@ export function extremesScratch(nSrc: f64, nS: f64): f64 {
   return (2 * nSrc * nS + 2 * nS) * 8;
 }
 export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (mode == EXT_MAX) extremesOf(EXT_MAX, pSrc, pOut, nOut, nS, w, pScratch);
-  else if (mode == EXT_MIN) extremesOf(EXT_MIN, pSrc, pOut, nOut, nS, w, pScratch);
-  else if (mode == EXT_MAX_MINUS_MIN) extremesOf(EXT_MAX_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
-  else if (mode == EXT_LAST_MINUS_MAX) extremesOf(EXT_LAST_MINUS_MAX, pSrc, pOut, nOut, nS, w, pScratch);
-  else extremesOf(EXT_LAST_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
+  // copies in one function are not enough: binaryen folds their identical code back into one loop that
+  // tests the mode per cell.)
+  if (mode == EXT_MAX) rollingMax(pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_MIN) rollingMin(pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_MAX_MINUS_MIN) rollingMaxMinusMin(pSrc, pOut, nOut, nS, w, pScratch);
+  else if (mode == EXT_LAST_MINUS_MAX) rollingLastMinusMax(pSrc, pOut, nOut, nS, w, pScratch);
+  else rollingLastMinusMin(pSrc, pOut, nOut, nS, w, pScratch);
+}
+function rollingMax(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  extremesOf(EXT_MAX, pSrc, pOut, nOut, nS, w, pScratch);
+}
+function rollingMin(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  extremesOf(EXT_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+}
+function rollingMaxMinusMin(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  extremesOf(EXT_MAX_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
+}
+function rollingLastMinusMax(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  extremesOf(EXT_LAST_MINUS_MAX, pSrc, pOut, nOut, nS, w, pScratch);
+}
+function rollingLastMinusMin(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
+  extremesOf(EXT_LAST_MINUS_MIN, pSrc, pOut, nOut, nS, w, pScratch);
 }
 @inline function extremesOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
   const wantMax = mode != EXT_MIN && mode != EXT_LAST_MINUS_MIN;

@@ -18,7 +18,7 @@
  * rows around it are evaluated (a shared or cached sub-expression equals its
  * standalone evaluation).
  */
-import { fillF, fillI, isBig, ld, ldi, SHIFT_MAX, st, sti, vld, vsplat, vst } from './memory';
+import { fillF, fillI, isBig, ld, ldi, pin, SHIFT_MAX, st, sti, vld, vsplat, vst } from './memory';
 
 const REL_ORDER2: f64 = 1e-6;
 const REL_ORDER4: f64 = 1e-2;
@@ -160,16 +160,30 @@ export function sumFamilyScratch(nS: f64, w: f64): f64 {
   return (w * nS + 3 * nS) * 8;
 }
 export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (mode == M_SUM) sumFamilyOf(M_SUM, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else if (mode == M_MEAN) sumFamilyOf(M_MEAN, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else if (mode == M_DIV) sumFamilyOf(M_DIV, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else sumFamilyOf(M_MAD, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
+  // copies in one function are not enough: binaryen folds their identical code back into one loop that
+  // tests the mode per cell.)
+  if (mode == M_SUM) rollingSum(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_MEAN) rollingMean(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_DIV) rollingDivByMean(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else rollingMad(pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingSum(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  sumFamilyOf(M_SUM, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingMean(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  sumFamilyOf(M_MEAN, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingDivByMean(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  sumFamilyOf(M_DIV, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingMad(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  sumFamilyOf(M_MAD, pSrc, pOut, nOut, nS, w, row0, pScratch);
 }
 @inline function sumFamilyOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
-  const invW = vsplat(1 / <f64>w);
+  const invW = pin(0, vsplat(1 / <f64>w));
   const shiftMax = vsplat(SHIFT_MAX);
   const Q = pScratch;
   const P = Q + ((<usize>(w * nS)) << 3);
@@ -305,22 +319,39 @@ export function centralFamilyScratch(nS: f64, w: f64): f64 {
   return (4 * w * nS + 5 * nS) * 8 + nS * 4;
 }
 export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (mode == M_VAR) centralFamilyOf(M_VAR, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else if (mode == M_STD) centralFamilyOf(M_STD, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else if (mode == M_IR) centralFamilyOf(M_IR, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else if (mode == M_SKEW) centralFamilyOf(M_SKEW, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else centralFamilyOf(M_KURT, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
+  // copies in one function are not enough: binaryen folds their identical code back into one loop that
+  // tests the mode per cell.)
+  if (mode == M_VAR) rollingVar(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_STD) rollingStd(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_IR) rollingIr(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else if (mode == M_SKEW) rollingSkew(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else rollingKurt(pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingVar(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  centralFamilyOf(M_VAR, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingStd(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  centralFamilyOf(M_STD, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingIr(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  centralFamilyOf(M_IR, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingSkew(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  centralFamilyOf(M_SKEW, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingKurt(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  centralFamilyOf(M_KURT, pSrc, pOut, nOut, nS, w, row0, pScratch);
 }
 @inline function centralFamilyOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const order4 = mode == M_SKEW || mode == M_KURT;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1; // stocks handled two at a time
-  const invW = vsplat(1 / <f64>w);
-  const invW1 = vsplat(1 / <f64>(w - 1));
-  const rel = vsplat(order4 ? REL_ORDER4 : REL_ORDER2);
-  const huge = vsplat(order4 ? HUGE_ORDER4 : HUGE_ORDER2);
-  const tiny = vsplat(order4 ? TINY_ORDER4 : TINY_ORDER2);
+  const invW = pin(0, vsplat(1 / <f64>w));
+  const invW1 = pin(1, vsplat(1 / <f64>(w - 1)));
+  const rel = pin(2, vsplat(order4 ? REL_ORDER4 : REL_ORDER2));
+  const huge = pin(3, vsplat(order4 ? HUGE_ORDER4 : HUGE_ORDER2));
+  const tiny = pin(4, vsplat(order4 ? TINY_ORDER4 : TINY_ORDER2));
   const qBytes = (<usize>(w * nS)) << 3;
   const Q1 = pScratch;
   const Q2 = Q1 + qBytes;
@@ -485,9 +516,17 @@ export function weightedAverageScratch(nS: f64, w: f64): f64 {
   return (2 * w * nS + 3 * nS + 2 * w + 1) * 8;
 }
 export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (ema == 0) weightedAverageOf(0, pSrc, pOut, nOut, nS, w, row0, pScratch);
-  else weightedAverageOf(1, pSrc, pOut, nOut, nS, w, row0, pScratch);
+  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
+  // copies in one function are not enough: binaryen folds their identical code back into one loop that
+  // tests the mode per cell.)
+  if (ema == 0) rollingWma(pSrc, pOut, nOut, nS, w, row0, pScratch);
+  else rollingEma(pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingWma(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  weightedAverageOf(0, pSrc, pOut, nOut, nS, w, row0, pScratch);
+}
+function rollingEma(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  weightedAverageOf(1, pSrc, pOut, nOut, nS, w, row0, pScratch);
 }
 @inline function weightedAverageOf(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
@@ -504,7 +543,8 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
   for (let k = 1; k <= w; k++) st(powA, k, ld(powA, k - 1) * a);
   let norm: f64 = 0;
   for (let k = 0; k < w; k++) norm += ema ? ld(powA, w - k) : <f64>k;
-  const invNorm = 1 / norm;
+  const invNormV = pin(0, vsplat(1 / norm));
+  const invNorm = f64x2.extract_lane(invNormV, 0);
   for (let k = 0; k < w; k++) st(wt, k, (ema ? ld(powA, w - k) : <f64>k) / norm);
   fillF(lastBig, nS, -1);
   const b1 = firstBlock(row0, w);
@@ -565,12 +605,12 @@ export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, n
           vst(P, nS + s, wsum);
           if (f < 0) continue;
           const body = hasQ ? f64x2.add(f64x2.add(vld(QT, iq + s), wsum), f64x2.mul(vsplat(lead), p)) : wsum;
-          v = f64x2.mul(f64x2.add(body, f64x2.mul(vsplat(0), vld(pSrc, o + s))), vsplat(invNorm));
+          v = f64x2.mul(f64x2.add(body, f64x2.mul(vsplat(0), vld(pSrc, o + s))), invNormV);
         } else {
           const e = f64x2.mul(vsplat(a), f64x2.add(vld(P, s), x));
           vst(P, s, e);
           if (f < 0) continue;
-          v = f64x2.mul(hasQ ? f64x2.add(e, f64x2.mul(vsplat(tail), vld(QT, iq + s))) : e, vsplat(invNorm));
+          v = f64x2.mul(hasQ ? f64x2.add(e, f64x2.mul(vsplat(tail), vld(QT, iq + s))) : e, invNormV);
         }
         vst(pOut, o + s, v);
         if (v128.any_true(v128.and(f64x2.ge(lb, fv), f64x2.eq(v, v)))) {
@@ -658,14 +698,21 @@ export function pairMomentsScratch(nS: f64, w: f64): f64 {
 }
 export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
-  if (corrFlag == 0) pairMomentsOf(0, pA, pB, pOut, nOut, nS, w, row0, pScratch);
-  else pairMomentsOf(1, pA, pB, pOut, nOut, nS, w, row0, pScratch);
+  if (corrFlag == 0) pairCovariances(pA, pB, pOut, nOut, nS, w, row0, pScratch);
+  else pairCorrelations(pA, pB, pOut, nOut, nS, w, row0, pScratch);
+}
+function pairCovariances(pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  pairMomentsOf(0, pA, pB, pOut, nOut, nS, w, row0, pScratch);
+}
+function pairCorrelations(pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
+  pairMomentsOf(1, pA, pB, pOut, nOut, nS, w, row0, pScratch);
 }
 @inline function pairMomentsOf(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const corr = corrFlag != 0;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
-  const invW = vsplat(1 / <f64>w);
+  const invW = pin(0, vsplat(1 / <f64>w));
+  const wMinus1 = pin(1, vsplat(<f64>(w - 1)));
   const huge = vsplat(HUGE_ORDER2);
   const rel = vsplat(REL_ORDER2);
   const tiny = vsplat(TINY_ORDER2);
@@ -773,7 +820,7 @@ export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nO
         }
         const cab = f64x2.sub(Sab, f64x2.mul(f64x2.mul(Sa, Sb), invW));
         let v: v128;
-        if (!corr) v = f64x2.div(cab, vsplat(<f64>(w - 1)));
+        if (!corr) v = f64x2.div(cab, wMinus1);
         else {
           // Pearson's guard: a sum of squares below 1e-6 makes the denominator 1.
           const small = v128.or(f64x2.lt(caa, vsplat(1e-6)), f64x2.lt(cbb, vsplat(1e-6)));
