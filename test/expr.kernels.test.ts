@@ -281,8 +281,8 @@ test('binary elementwise kernels, with scalars broadcast by stride 0', () => {
     const out = new Float64Array(A.length);
     k.run(A, 1, B, 1, out, A.length);
     for (let i = 0; i < A.length; i++) assert.ok(Object.is(out[i], NAIVE_BINARY[op.name](A[i], B[i])) || out[i] === NAIVE_BINARY[op.name](A[i], B[i]), `${op.name}(${A[i]},${B[i]}) = ${out[i]}`);
-    // Scalar exponents include Pow's fast paths (2, 0.5); odd length: the SIMD kernels' scalar tail.
-    for (const y of [-0.5, 2, 0.5]) {
+    // Scalar exponents include Pow's fast paths (2, 0.5, -1, 1); odd length: the SIMD kernels' scalar tail.
+    for (const y of [-0.5, 2, 0.5, -1, 1]) {
       const outS = new Float64Array(A.length - 1);
       k.run(A, 1, Float64Array.of(y), 0, outS, A.length - 1);
       for (let i = 0; i < A.length - 1; i++) assert.ok(Object.is(outS[i], NAIVE_BINARY[op.name](A[i], y)), `${op.name}(${A[i]},${y}) = ${outS[i]}`);
