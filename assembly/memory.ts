@@ -33,16 +33,15 @@ export const SHIFT_MAX: f64 = 1e100;
   return !(abs<f64>(x) <= SHIFT_MAX);
 }
 
-/** Slots for pin (16 bytes each). */
-const PIN_SLOTS: usize = memory.data(8 * 16, 16);
+/** pin's 16 bytes. */
+const PIN_SLOT: usize = memory.data(16, 16);
 /**
  * v, stored and read back: V8 schedules a pure expression (say 1 / w) inside
  * the loop that uses it, so a division written before the loop runs once per
- * iteration; a loaded value stays where it is loaded. slot < 8, one per value
- * live at the same time.
+ * iteration; a loaded value stays where it is loaded. (One slot serves every
+ * call: the value is read back at once.)
  */
-@inline export function pin(slot: i32, v: v128): v128 {
-  const p = PIN_SLOTS + ((<usize>slot) << 4);
-  v128.store(p, v);
-  return v128.load(p);
+@inline export function pin(v: v128): v128 {
+  v128.store(PIN_SLOT, v);
+  return v128.load(PIN_SLOT);
 }

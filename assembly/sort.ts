@@ -193,7 +193,7 @@ export function rankRows(pSrc: usize, pOut: usize, nRows: i32, nS: i32, pScratch
     const n = <i32>(<u32>packed);
     const sorted = sortPacked(a, b, n, row, <u32>(packed >> 32), cnt);
     // Two positions per division (k / n, correctly rounded either way): the divider is the bottleneck here.
-    const fn = pin(0, vsplat(<f64>n));
+    const fn = pin(vsplat(<f64>n));
     let kv = f64x2(0, 1);
     let k = 0;
     for (; k + 1 < n; k += 2) {

@@ -183,7 +183,7 @@ function rollingMad(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: 
 @inline function sumFamilyOf(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
-  const invW = pin(0, vsplat(1 / <f64>w));
+  const invW = pin(vsplat(1 / <f64>w));
   const shiftMax = vsplat(SHIFT_MAX);
   const Q = pScratch;
   const P = Q + ((<usize>(w * nS)) << 3);
@@ -347,11 +347,11 @@ function rollingKurt(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0:
   const order4 = mode == M_SKEW || mode == M_KURT;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1; // stocks handled two at a time
-  const invW = pin(0, vsplat(1 / <f64>w));
-  const invW1 = pin(1, vsplat(1 / <f64>(w - 1)));
-  const rel = pin(2, vsplat(order4 ? REL_ORDER4 : REL_ORDER2));
-  const huge = pin(3, vsplat(order4 ? HUGE_ORDER4 : HUGE_ORDER2));
-  const tiny = pin(4, vsplat(order4 ? TINY_ORDER4 : TINY_ORDER2));
+  const invW = pin(vsplat(1 / <f64>w));
+  const invW1 = pin(vsplat(1 / <f64>(w - 1)));
+  const rel = pin(vsplat(order4 ? REL_ORDER4 : REL_ORDER2));
+  const huge = pin(vsplat(order4 ? HUGE_ORDER4 : HUGE_ORDER2));
+  const tiny = pin(vsplat(order4 ? TINY_ORDER4 : TINY_ORDER2));
   const qBytes = (<usize>(w * nS)) << 3;
   const Q1 = pScratch;
   const Q2 = Q1 + qBytes;
@@ -543,7 +543,7 @@ function rollingEma(pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: 
   for (let k = 1; k <= w; k++) st(powA, k, ld(powA, k - 1) * a);
   let norm: f64 = 0;
   for (let k = 0; k < w; k++) norm += ema ? ld(powA, w - k) : <f64>k;
-  const invNormV = pin(0, vsplat(1 / norm));
+  const invNormV = pin(vsplat(1 / norm));
   const invNorm = f64x2.extract_lane(invNormV, 0);
   for (let k = 0; k < w; k++) st(wt, k, (ema ? ld(powA, w - k) : <f64>k) / norm);
   fillF(lastBig, nS, -1);
@@ -711,8 +711,8 @@ function pairCorrelations(pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32,
   const corr = corrFlag != 0;
   const nSrc = nOut + w - 1;
   const nV = nS & ~1;
-  const invW = pin(0, vsplat(1 / <f64>w));
-  const wMinus1 = pin(1, vsplat(<f64>(w - 1)));
+  const invW = pin(vsplat(1 / <f64>w));
+  const wMinus1 = pin(vsplat(<f64>(w - 1)));
   const huge = vsplat(HUGE_ORDER2);
   const rel = vsplat(REL_ORDER2);
   const tiny = vsplat(TINY_ORDER2);
