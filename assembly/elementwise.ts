@@ -160,9 +160,7 @@ const B_PCT_CHANGE = 6;
 
 /** Add, Sub, Mul, Div, Greater, Less, (x - y) / y over n cells; a side with `scalar` set is its one value, broadcast. */
 export function binary(op: i32, pA: usize, aScalar: i32, pB: usize, bScalar: i32, pOut: usize, n: i32): void {
-  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
-  // copies in one function are not enough: binaryen folds their identical code back into one loop that
-  // tests the mode per cell.)
+  // One function per mode (why: assembly/index.ts).
   if (op == B_ADD) binaryAdd(pA, aScalar, pB, bScalar, pOut, n);
   else if (op == B_SUB) binarySub(pA, aScalar, pB, bScalar, pOut, n);
   else if (op == B_MUL) binaryMul(pA, aScalar, pB, bScalar, pOut, n);

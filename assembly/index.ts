@@ -12,6 +12,17 @@
  * same. Matrices are row-major [rows][nS] f64; `p*` arguments are byte offsets.
  * A kernel taking working memory (pScratch) exports, next to it, the number of
  * bytes it needs (`<kernel>Scratch`), so its layout is stated in one place.
+ *
+ * Two code-generation facts, seen in instruction-level profiles (README, Speed):
+ * - A kernel with modes (binary, extremes, sumFamily, centralFamily,
+ *   weightedAverage, pairMoments) dispatches to one small function per mode,
+ *   each inlining the generic body with its mode as a constant, so the mode's
+ *   branches fold away. Inlined copies side by side in one function are not
+ *   enough: binaryen folds their identical code back into one loop that tests
+ *   the mode per cell.
+ * - V8 computes a pure expression of the arguments (1 / w) inside the loop that
+ *   uses it, even when written before the loop: such values go through `pin`
+ *   (memory.ts).
  */
 
 export { rankRows, rankRowsScratch, dailyRankIC, dailyRankICRanked, dailyRankICScratch, rankDays, rankDaysScratch } from './sort';

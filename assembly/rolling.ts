@@ -72,9 +72,7 @@ export function extremesScratch(nSrc: f64, nS: f64): f64 {
   return (2 * nSrc * nS + 2 * nS) * 8;
 }
 export function extremes(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, pScratch: usize): void {
-  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
-  // copies in one function are not enough: binaryen folds their identical code back into one loop that
-  // tests the mode per cell.)
+  // One function per mode (why: assembly/index.ts).
   if (mode == EXT_MAX) rollingMax(pSrc, pOut, nOut, nS, w, pScratch);
   else if (mode == EXT_MIN) rollingMin(pSrc, pOut, nOut, nS, w, pScratch);
   else if (mode == EXT_MAX_MINUS_MIN) rollingMaxMinusMin(pSrc, pOut, nOut, nS, w, pScratch);

@@ -160,9 +160,7 @@ export function sumFamilyScratch(nS: f64, w: f64): f64 {
   return (w * nS + 3 * nS) * 8;
 }
 export function sumFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
-  // copies in one function are not enough: binaryen folds their identical code back into one loop that
-  // tests the mode per cell.)
+  // One function per mode (why: assembly/index.ts).
   if (mode == M_SUM) rollingSum(pSrc, pOut, nOut, nS, w, row0, pScratch);
   else if (mode == M_MEAN) rollingMean(pSrc, pOut, nOut, nS, w, row0, pScratch);
   else if (mode == M_DIV) rollingDivByMean(pSrc, pOut, nOut, nS, w, row0, pScratch);
@@ -319,9 +317,7 @@ export function centralFamilyScratch(nS: f64, w: f64): f64 {
   return (4 * w * nS + 5 * nS) * 8 + nS * 4;
 }
 export function centralFamily(mode: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
-  // copies in one function are not enough: binaryen folds their identical code back into one loop that
-  // tests the mode per cell.)
+  // One function per mode (why: assembly/index.ts).
   if (mode == M_VAR) rollingVar(pSrc, pOut, nOut, nS, w, row0, pScratch);
   else if (mode == M_STD) rollingStd(pSrc, pOut, nOut, nS, w, row0, pScratch);
   else if (mode == M_IR) rollingIr(pSrc, pOut, nOut, nS, w, row0, pScratch);
@@ -516,9 +512,7 @@ export function weightedAverageScratch(nS: f64, w: f64): f64 {
   return (2 * w * nS + 3 * nS + 2 * w + 1) * 8;
 }
 export function weightedAverage(ema: i32, pSrc: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One function per mode, so that each has its mode as a constant and its branches fold away. (Inlined
-  // copies in one function are not enough: binaryen folds their identical code back into one loop that
-  // tests the mode per cell.)
+  // One function per mode (why: assembly/index.ts).
   if (ema == 0) rollingWma(pSrc, pOut, nOut, nS, w, row0, pScratch);
   else rollingEma(pSrc, pOut, nOut, nS, w, row0, pScratch);
 }
@@ -697,7 +691,7 @@ export function pairMomentsScratch(nS: f64, w: f64): f64 {
   return (5 * w * nS + 7 * nS) * 8 + 2 * nS * 4;
 }
 export function pairMoments(corrFlag: i32, pA: usize, pB: usize, pOut: usize, nOut: i32, nS: i32, w: i32, row0: i32, pScratch: usize): void {
-  // One inlined copy per mode: the mode is a constant in each, so its branches fold away.
+  // One function per mode (why: assembly/index.ts).
   if (corrFlag == 0) pairCovariances(pA, pB, pOut, nOut, nS, w, row0, pScratch);
   else pairCorrelations(pA, pB, pOut, nOut, nS, w, row0, pScratch);
 }
