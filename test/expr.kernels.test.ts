@@ -59,6 +59,7 @@ const NAIVE_ROLLING: Record<string, (xs: Window) => number> = {
     return (gt + ge + (ge > gt ? 1 : 0)) / (2 * xs.length);
   },
   TsDiv: (xs) => xs[xs.length - 1] / mean(xs),
+  TsDelta: (xs) => xs[xs.length - 1] - xs[0], // w + 1 points
   TsPctChange: (xs) => (xs[xs.length - 1] - xs[0]) / xs[0],
   TsWMA: (xs) => {
     const w = xs.length;
@@ -108,6 +109,13 @@ const NAIVE_BINARY: Record<string, (x: number, y: number) => number> = {
   Less: (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y),
 };
 
+/** An operator's naive formula; a new operator needs one in the matching table (the error says which). */
+function naiveOf<F>(table: Record<string, F>, tableName: string, op: OperatorInfo): F {
+  const f = table[op.name];
+  if (f === undefined) throw new Error(`no naive formula for ${op.name}: add one to ${tableName} in test/expr.kernels.test.ts`);
+  return f;
+}
+
 /** Random matrix [rows][nS] with NaNs, runs of identical values, ties and, optionally, infinities and huge values. */
 function randomMatrix(rng: Rng, rows: number, nS: number, opts: { offset: number; special: boolean }): Float64Array {
   const m = new Float64Array(rows * nS);
@@ -156,34 +164,34 @@ for (const op of OPERATORS.filter((o) => o.kind === 'rolling')) {
     const k = op.kernel;
     assert.equal(k.kind, 'rolling');
     if (k.kind !== 'rolling') return;
-    const naive = NAIVE_ROLLING[op.name];
+    if (k.rows === 'shift') {
+      // Ref: the evaluator passes the shifted rows; the kernel copies.
+      for (const ds of DATASETS) {
+        const src = randomMatrix(new Rng(ds.offset + 5), 150, 7, ds);
+        const out = new Float64Array(src.length);
+        k.run(src, out, 150, 7, 10);
+        assert.deepEqual(out, src);
+      }
+      return;
+    }
+    const naive = naiveOf(NAIVE_ROLLING, 'NAIVE_ROLLING', op);
     for (const ds of DATASETS) {
       for (const w of [1, 2, 3, 10, 20]) {
         const rng = new Rng(w * 1000 + ds.offset * 7 + op.name.length);
         const nS = 7;
         const nOut = 150;
         const back = rowsBack(k.rows, w);
-        if (k.rows === 'shift') {
-          // Ref: the evaluator passes the shifted rows; the kernel copies.
-          const src = randomMatrix(rng, nOut, nS, ds);
-          const out = new Float64Array(nOut * nS);
-          k.run(src, out, nOut, nS, w);
-          assert.deepEqual(out, src);
-          continue;
-        }
         const src = randomMatrix(rng, nOut + back, nS, ds);
         const out = new Float64Array(nOut * nS).fill(-12345);
         k.run(src, out, nOut, nS, w);
         for (let r = 0; r < nOut; r++) {
           for (let s = 0; s < nS; s++) {
-            let want: number;
-            if (op.name === 'TsDelta') want = src[(r + w) * nS + s] - src[r * nS + s];
-            else {
-              const xs: number[] = [];
-              for (let j = 0; j < w; j++) xs.push(src[(r + j) * nS + s]);
-              const twoPoint = op.name === 'TsPctChange' || op.name === 'TsRank';
-              want = !twoPoint && xs.some((x) => x !== x) ? NaN : naive(xs);
-            }
+            // The back + 1 source rows output row r reads (w for windows, w + 1 for TsDelta).
+            const xs: number[] = [];
+            for (let j = 0; j <= back; j++) xs.push(src[(r + j) * nS + s]);
+            // NaN anywhere -> NaN, except TsPctChange (reads the two end points) and TsRank (counts, its own rule).
+            const nanRule = k.rows === 'window' && op.name !== 'TsPctChange' && op.name !== 'TsRank';
+            const want = nanRule && xs.some((x) => x !== x) ? NaN : naive(xs);
             const got = out[r * nS + s];
             assert.ok(close(got, want, TOL[op.name] ?? 1e-9), `${op.name} w=${w} ${ds.name} row ${r} stock ${s}: got ${got}, naive ${want}`);
           }
@@ -197,6 +205,7 @@ for (const op of OPERATORS.filter((o) => o.kind === 'pairRolling')) {
   test(`pair rolling kernel ${op.name} matches the naive window formula`, () => {
     const k = op.kernel;
     if (k.kind !== 'pairRolling') return assert.fail('not a pair kernel');
+    const naive = naiveOf(NAIVE_PAIR, 'NAIVE_PAIR', op);
     for (const ds of DATASETS) {
       for (const w of [2, 3, 10, 20]) {
         const rng = new Rng(w * 1000 + ds.offset * 7 + 99);
@@ -216,7 +225,7 @@ for (const op of OPERATORS.filter((o) => o.kind === 'pairRolling')) {
               xs.push(a[(r + j) * nS + s]);
               ys.push(b[(r + j) * nS + s]);
             }
-            const want = xs.some((x) => x !== x) || ys.some((y) => y !== y) ? NaN : NAIVE_PAIR[op.name](xs, ys);
+            const want = xs.some((x) => x !== x) || ys.some((y) => y !== y) ? NaN : naive(xs, ys);
             const got = out[r * nS + s];
             assert.ok(close(got, want, TOL[op.name] ?? 1e-9), `${op.name} w=${w} ${ds.name} row ${r} stock ${s}: got ${got}, naive ${want}`);
           }
@@ -262,9 +271,10 @@ test('unary elementwise kernels match Math on special values', () => {
   for (const op of unaryOrBinary('unary')) {
     const k = op.kernel;
     if (k.kind !== 'unary') return assert.fail();
+    const naive = naiveOf(NAIVE_UNARY, 'NAIVE_UNARY', op);
     const out = new Float64Array(xs.length);
     k.run(xs, out, 1, xs.length);
-    xs.forEach((x, i) => assert.ok(Object.is(out[i], NAIVE_UNARY[op.name](x)) || (out[i] === 0 && NAIVE_UNARY[op.name](x) === 0), `${op.name}(${x}) = ${out[i]}`));
+    xs.forEach((x, i) => assert.ok(Object.is(out[i], naive(x)) || (out[i] === 0 && naive(x) === 0), `${op.name}(${x}) = ${out[i]}`));
   }
 });
 
@@ -278,14 +288,15 @@ test('binary elementwise kernels, with scalars broadcast by stride 0', () => {
   for (const op of unaryOrBinary('binary')) {
     const k = op.kernel;
     if (k.kind !== 'binary') return assert.fail();
+    const naive = naiveOf(NAIVE_BINARY, 'NAIVE_BINARY', op);
     const out = new Float64Array(A.length);
     k.run(A, 1, B, 1, out, A.length);
-    for (let i = 0; i < A.length; i++) assert.ok(Object.is(out[i], NAIVE_BINARY[op.name](A[i], B[i])) || out[i] === NAIVE_BINARY[op.name](A[i], B[i]), `${op.name}(${A[i]},${B[i]}) = ${out[i]}`);
+    for (let i = 0; i < A.length; i++) assert.ok(Object.is(out[i], naive(A[i], B[i])) || out[i] === naive(A[i], B[i]), `${op.name}(${A[i]},${B[i]}) = ${out[i]}`);
     // Scalar exponents include Pow's fast paths (2, 0.5, -1, 1); odd length: the SIMD kernels' scalar tail.
     for (const y of [-0.5, 2, 0.5, -1, 1]) {
       const outS = new Float64Array(A.length - 1);
       k.run(A, 1, Float64Array.of(y), 0, outS, A.length - 1);
-      for (let i = 0; i < A.length - 1; i++) assert.ok(Object.is(outS[i], NAIVE_BINARY[op.name](A[i], y)), `${op.name}(${A[i]},${y}) = ${outS[i]}`);
+      for (let i = 0; i < A.length - 1; i++) assert.ok(Object.is(outS[i], naive(A[i], y)), `${op.name}(${A[i]},${y}) = ${outS[i]}`);
     }
   }
   assert.equal(cPow(1, NaN), 1, 'C pow: 1^NaN = 1');

@@ -264,7 +264,7 @@ function oracle(e: Expr, data: StockData, mode: OracleMode, provided?: Provided,
       for (let i = 0; i < o.v.length; i++) {
         const y = a.v[i];
         const sign = y > 0 ? 1 : y < 0 ? -1 : y === y || mode.torch ? 0 : NaN;
-        o.v[i] = R(name === 'Abs' ? Math.abs(y) : name === 'SLog1p' ? sign * transcendental(Math.log1p(Math.abs(y)), a.f32) : name === 'Inv' ? 1 / y : name === 'Sign' ? sign : transcendental(Math.log(y), a.f32));
+        o.v[i] = R(name === 'Abs' ? Math.abs(y) : name === 'SLog1p' ? sign * transcendental(Math.log1p(Math.abs(y)), a.f32) : name === 'Inv' ? 1 / y : name === 'Sign' ? sign : name === 'Log' ? transcendental(Math.log(y), a.f32) : noFormula(name));
       }
       return o;
     }
@@ -282,6 +282,7 @@ function oracle(e: Expr, data: StockData, mode: OracleMode, provided?: Provided,
         else if (name === 'Mul') z = p * q;
         else if (name === 'Div') z = p / q;
         else if (name === 'Pow') z = p === 1 || (p === -1 && Math.abs(q) === Infinity) ? 1 : transcendental(Math.pow(p, q), o.f32);
+        else if (name !== 'Greater' && name !== 'Less') z = noFormula(name);
         else if (p !== p || q !== q) z = NaN;
         else z = name === 'Greater' ? Math.max(p, q) : Math.min(p, q);
         o.v[i] = R(z);
@@ -459,7 +460,12 @@ function windowStat(name: string, xs: Float64Array, w: number, f32: boolean, mod
       return mode.torch ? R(torchSum(tmp, w, f32, lanes) / w) : tmp.subarray(0, w).reduce((p, q) => p + q, 0) / w;
     }
   }
-  throw new Error(`oracle: no formula for ${name}`);
+  return noFormula(name);
+}
+
+/** A new operator needs its formula here too (unary and binary cases of `oracle`, windowStat or pairStat). */
+function noFormula(name: string): never {
+  throw new Error(`oracle: no formula for ${name}: add one to the oracle in test/expr.reference.test.ts`);
 }
 
 function pairStat(name: string, a: Float64Array, fa: boolean, b: Float64Array, fb: boolean, w: number, mode: OracleMode, lanesA: boolean, lanesB: boolean): number {
@@ -479,6 +485,7 @@ function pairStat(name: string, a: Float64Array, fa: boolean, b: Float64Array, f
   for (let j = 0; j < w; j++) prod[j] = R(ca[j] * cb[j]);
   const ncov = sum(prod, f32, lanesA && lanesB);
   if (name === 'TsCov') return R(ncov / (w - 1));
+  if (name !== 'TsCorr') return noFormula(name);
   for (let j = 0; j < w; j++) prod[j] = rd32(fa)(ca[j] * ca[j]);
   const nl = sum(prod, fa, lanesA);
   for (let j = 0; j < w; j++) prod[j] = rd32(fb)(cb[j] * cb[j]);

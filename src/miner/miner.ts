@@ -193,7 +193,7 @@ export class Miner {
     if (c.pool.exprs.length > config.poolCapacity) throw new UserError(`${runDir}: checkpoint.json holds ${c.pool.exprs.length} alphas, more than the run's pool capacity ${config.poolCapacity}; restore this run's own files or start a new run.`);
     const m = new Miner(config, data, runDir);
     if (JSON.stringify(c.paramManifest) !== JSON.stringify(m.policy.params.manifest())) {
-      throw new UserError(`${runDir}: the checkpoint's network does not match the run's settings (encoder or backward policy changed in config.json?); start a new run.`);
+      throw new UserError(`${runDir}: the checkpoint's network does not match the run's settings (encoder or backward policy changed in config.json, or operators added to the operator table since?); start a new run.`);
     }
     m.policy.params.importFlat(c.params);
     m.adam.restore(c.adam);
