@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OPERATORS, operatorSignature } from '../src/expr/index.js';
 import { isCleanUserError, ROOT, runCli } from './helpers/cli.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sp500_dev40');
@@ -91,5 +92,20 @@ test('eval: bad inputs are one-line user errors (exit 2)', () => {
   ]) {
     const r = runCli(args);
     assert.ok(isCleanUserError(r), `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
+  }
+});
+
+test('eval --help lists every operator of the table with its doc; the README lists the same operators by kind', () => {
+  const help = runCli(['eval', '--help']);
+  assert.equal(help.status, 0);
+  for (const op of OPERATORS) assert.ok(help.stdout.includes(`${operatorSignature(op)} `) && help.stdout.includes(op.doc), `eval --help lacks ${op.name}`);
+  // README: "| unary | Abs SLog1p ... |" rows of the operator table, in table order.
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const kinds: Record<string, string> = { unary: 'unary', binary: 'binary', rolling: 'rolling `(x, d)`', pairRolling: 'pair rolling `(x, y, d)`' };
+  for (const [kind, label] of Object.entries(kinds)) {
+    const row = readme.split('\n').find((l) => l.startsWith(`| ${label} |`));
+    assert.ok(row, `README has no operator row for ${label}`);
+    const listed = row.split('|')[2].replace(/\(cross-sectional\)/, '').trim().split(/\s+/);
+    assert.deepEqual(listed, OPERATORS.filter((o) => o.kind === kind).map((o) => o.name), `README's ${label} row`);
   }
 });

@@ -11,7 +11,7 @@ import { resolveQlibDir } from '../data/bundled.js';
 import { assertQlibDir } from '../data/qlib.js';
 import { SPLIT_NAMES, resolveWindow } from '../data/splits.js';
 import { loadStockData } from '../data/stockData.js';
-import { evaluateTarget, isOutOfRangeError, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
+import { evaluateTarget, isOutOfRangeError, operatorReference, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
 import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
@@ -87,6 +87,7 @@ export function registerEval(program: Command): void {
     .option('--exprs <file>', 'expressions, one per line, # comments and blank lines skipped (or a pool JSON {"exprs": [...]})')
     .option('--out <dir>', 'write values_<i>.f32 and summary.json here', outDirFlag('--out'))
     .option('--json', 'print the summary as JSON instead of a table', false)
+    .addHelpText('after', '\n' + operatorReference())
     .action(async (opts: EvalOptions) => {
       if (opts.universe !== undefined && opts.universeFile !== undefined) {
         throw new UserError('give either --universe or --universe-file, not both.');

@@ -84,7 +84,7 @@ export const OPERATORS: readonly OperatorInfo[] = [
   rolling('TsMin', 'rolling min', K.tsMinKernel),
   rolling('TsMed', 'rolling lower median', K.tsMedKernel),
   rolling('TsMad', 'rolling mean absolute deviation around the mean', K.tsMadKernel),
-  rolling('TsRank', 'rank of the last value in its window (larger -> smaller)', K.tsRankKernel),
+  rolling('TsRank', 'descending rank of the last value in its window / d (1/d for the max, 1 for the min, ties averaged, 0 for NaN)', K.tsRankKernel),
   rolling('TsDelta', 'x[t] - x[t-d]', K.tsDeltaKernel, 'delta'),
   rolling('TsDiv', 'last / rolling mean', K.tsDivKernel),
   rolling('TsPctChange', '(last - first) / first over the window', K.tsPctChangeKernel),
@@ -99,3 +99,19 @@ export const OPERATOR_BY_NAME: ReadonlyMap<string, OperatorInfo> = new Map(OPERA
 /** Windows and constants of the action space, in order. */
 export const WINDOWS: readonly number[] = [10, 20, 30, 40, 50];
 export const CONSTANTS: readonly number[] = [-30, -10, -5, -2, -1, -0.5, -0.01, 0.01, 0.5, 1, 2, 5, 10, 30];
+
+/** How an operator is written: `Abs(x)`, `Add(x, y)`, `TsMean(x, d)`, `TsCorr(x, y, d)`. */
+export function operatorSignature(op: OperatorInfo): string {
+  const args = { unary: 'x', binary: 'x, y', rolling: 'x, d', pairRolling: 'x, y, d' }[op.kind];
+  return `${op.name}(${args})`;
+}
+
+/** The operator reference shown by `alphasage eval --help`: one line per operator of the table, with its doc. */
+export function operatorReference(): string {
+  const width = Math.max(...OPERATORS.map((op) => operatorSignature(op).length)) + 2;
+  return [
+    'Expressions: the features $open $high $low $close $volume $vwap, numbers, and these operators',
+    `(d: a window in days; the miner writes ${WINDOWS.join(', ')}):`,
+    ...OPERATORS.map((op) => `  ${operatorSignature(op).padEnd(width)}${op.doc}`),
+  ].join('\n');
+}
