@@ -109,3 +109,12 @@ test('eval --help lists every operator of the table with its doc; the README lis
     assert.deepEqual(listed, OPERATORS.filter((o) => o.kind === kind).map((o) => o.name), `README's ${label} row`);
   }
 });
+
+test('eval explains a NaN RankIC in one line, and only when the table shows one', () => {
+  const withNaN = runCli(['eval', ...WINDOW, '--expr', 'Log(Sub(0.0,$close))', '--expr', '$close']);
+  assert.equal(withNaN.status, 0, withNaN.stderr);
+  assert.match(withNaN.stdout, /Log\(Sub\(0\.0,\$close\)\)\s+0\.0000\s+NaN/);
+  assert.match(withNaN.stdout, /^NaN RankIC: on some day no stock has both a value of the alpha and of the target/m);
+  const without = runCli(['eval', ...WINDOW, '--expr', '$close']);
+  assert.doesNotMatch(without.stdout, /NaN RankIC/);
+});

@@ -119,3 +119,9 @@ export function normalizeFlagSpelling(argv: readonly string[]): string[] {
     return `--${m[1].replace(/_/g, '-')}${m[2] ?? ''}`;
   });
 }
+
+/** A line explaining NaN RankICs in a printed table, or undefined when it shows none. */
+export function nanRankIcNote(rankIcs: readonly (number | undefined)[]): string | undefined {
+  if (!rankIcs.some((x) => x !== undefined && Number.isNaN(x))) return undefined;
+  return 'NaN RankIC: on some day no stock has both a value of the alpha and of the target; the mean over days is then NaN, as in the Python reference (the IC counts such days as 0).';
+}

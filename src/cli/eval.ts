@@ -15,7 +15,7 @@ import { evaluateTarget, isOutOfRangeError, operatorReference, parseExpr, printE
 import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
-import { choiceFlag, dateFlag, outDirFlag } from './common.js';
+import { choiceFlag, dateFlag, nanRankIcNote, outDirFlag } from './common.js';
 
 interface EvalOptions {
   qlibDir?: string;
@@ -188,6 +188,8 @@ export function registerEval(program: Command): void {
         const tail = l.error !== undefined ? l.error.split(';')[0] : `${fmt(l.ic).padStart(8)}  ${fmt(l.rank_ic).padStart(8)}  ${fmt(l.eval_ms, 2).padStart(8)}`;
         console.log(`${String(i).padStart(3)}  ${shown.padEnd(width)}  ${tail}`);
       });
+      const note = nanRankIcNote(lines.map((l) => l.rank_ic));
+      if (note) console.log(note);
       if (opts.out !== undefined) console.log(`wrote ${lines.filter((l) => l.file).length} value files and summary.json to ${opts.out}`);
     });
 }

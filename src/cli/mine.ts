@@ -13,7 +13,7 @@ import type { DataSpec } from '../miner/data.js';
 import type { LogRecord, Miner, MinerResult } from '../miner/miner.js';
 import { WEIGHT_DECAY_TYPES, type WeightDecayType } from '../miner/schedule.js';
 import { UserError } from '../util/errors.js';
-import { choiceFlag, floatFlag, intFlag, outDirFlag, parseWindow } from './common.js';
+import { choiceFlag, floatFlag, intFlag, nanRankIcNote, outDirFlag, parseWindow } from './common.js';
 
 /** Settings a preset changes (flags given explicitly still win). */
 export const PRESETS: Record<string, { description: string; config: Partial<MinerConfig> }> = {
@@ -214,6 +214,8 @@ function printResult(miner: Miner, result: MinerResult, runDir: string, resumeHi
       const m = test?.members[i];
       console.log(`${String(i + 1).padStart(width)}  ${fmt(pool.ics?.[i]).padStart(8)}  ${fmt(m?.ic).padStart(8)}  ${fmt(m?.rank_ic).padStart(8)}  ${fmt(pool.weights[i]).padStart(8)}  ${pool.exprs[i]}`);
     }
+    const note = nanRankIcNote(test?.members.map((m) => m.rank_ic) ?? []);
+    if (note) console.log(note);
     if (test) {
       console.log(`pool combined with its weights (AlphaGen's least squares on the mutual-IC matrix, fitted on train): test IC ${fmt(test.ensemble.ic)}  ICIR ${fmt(test.ensemble.icir)}  RankIC ${fmt(test.ensemble.rank_ic)}  RankICIR ${fmt(test.ensemble.rank_icir)}`);
     }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { daySpan, loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
 import { evaluatePool, readPoolFile, type PoolEvaluation, type PoolFile } from '../pool/index.js';
 import { jsonNumberReplacer } from '../util/atomic.js';
-import { choiceFlag, dateFlag } from './common.js';
+import { choiceFlag, dateFlag, nanRankIcNote } from './common.js';
 
 const fmt = (x: number | undefined, digits = 4): string => (x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : 'NaN');
 
@@ -58,6 +58,8 @@ function printEval(path: string, window: string, r: PoolEvaluation): void {
     console.log(`${String(i + 1).padStart(width)}  ${fmt(m.weight, 6).padStart(10)}  ${fmt(m.ic).padStart(8)}  ${fmt(m.rank_ic).padStart(8)}  ${m.expr}`);
   });
   const e = r.ensemble;
+  const note = nanRankIcNote(r.members.map((m) => m.rank_ic));
+  if (note) console.log(note);
   console.log(`ensemble: IC ${fmt(e.ic)}  ICIR ${fmt(e.icir)}  RankIC ${fmt(e.rank_ic)}  RankICIR ${fmt(e.rank_icir)}`);
 }
 
