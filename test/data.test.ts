@@ -185,3 +185,32 @@ test('import: vwap from amount / volume is NaN on a day without volume (not +Inf
   assert.ok(bin);
   assert.deepEqual(Array.from(bin.values), [1.5, NaN, 1.600000023841858]);
 });
+
+test('import --force replaces only an earlier import: never a folder with other files, the CSV or the working directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alphasage-force-'));
+  const csv = join(dir, 'a.csv');
+  writeFileSync(csv, 'date,symbol,open,high,low,close,volume\n2020-01-02,A,1,2,0.5,1.5,100\n2020-01-03,A,1,2,0.5,1.5,100\n');
+  const refused = async (out: string, pattern: RegExp) => {
+    await assert.rejects(importCsv({ csv, out, force: true }), (e: unknown) => e instanceof UserError && pattern.test(e.message));
+  };
+  mkdirSync(join(dir, 'notes'));
+  writeFileSync(join(dir, 'notes', 'thesis.tex'), 'keep');
+  await refused(join(dir, 'notes'), /is not a Qlib data folder \(it holds thesis\.tex\)/);
+  await refused(dir, /holds the CSV being imported/);
+  const cwd = process.cwd();
+  mkdirSync(join(dir, 'q2', 'deep'), { recursive: true });
+  writeFileSync(join(dir, 'q2', 'calendars'), '');
+  process.chdir(join(dir, 'q2', 'deep'));
+  try {
+    await refused(join(dir, 'q2'), /holds the working directory/);
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.equal(readFileSync(join(dir, 'notes', 'thesis.tex'), 'utf8'), 'keep');
+  assert.ok(existsSync(csv) && existsSync(join(dir, 'q2', 'deep')));
+  // An earlier import is replaced.
+  await importCsv({ csv, out: join(dir, 'q') });
+  const again = await importCsv({ csv, out: join(dir, 'q'), force: true });
+  assert.equal(again.rows, 2);
+  assert.deepEqual(readdirSync(join(dir, 'q')).sort(), ['calendars', 'features', 'instruments']);
+});

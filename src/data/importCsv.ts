@@ -4,8 +4,8 @@
  * streamed (gunzip + csv-parse); the result is built in a temp folder and renamed
  * into place, so a failed import leaves nothing half-written.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { UserError } from '../util/errors.js';
@@ -50,14 +50,35 @@ function parseNumber(s: string): number {
   return v;
 }
 
+/** What a Qlib data folder holds at its top level; --force replaces nothing else. */
+const QLIB_ENTRIES = new Set(['calendars', 'features', 'instruments']);
+
+/**
+ * --force deletes the old folder, so it must be a Qlib data folder (an earlier
+ * import), and neither hold the CSV being read nor the working directory.
+ */
+function refuseToReplace(out: string, given: string, csvPath: string): void {
+  const real = realpathSync(out); // symlinks resolved, as process.cwd() is
+  const inside = (p: string) => p === real || p.startsWith(real + sep);
+  if (!statSync(out).isDirectory()) throw new UserError(`--out ${given} is a file, not a folder; choose a new or empty folder.`);
+  if (inside(realpathSync(csvPath))) throw new UserError(`--out ${given} holds the CSV being imported, which --force would delete; choose another --out.`);
+  if (inside(process.cwd())) throw new UserError(`--out ${given} holds the working directory, which --force would delete; choose another --out.`);
+  const others = readdirSync(out).filter((e) => !QLIB_ENTRIES.has(e));
+  if (others.length > 0 || !existsSync(join(out, 'calendars', 'day.txt'))) {
+    const what = others.length > 0 ? `holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}` : 'has no calendars/day.txt';
+    throw new UserError(`--out ${given} is not a Qlib data folder (it ${what}); --force only replaces an earlier import: choose a new or empty folder.`);
+  }
+}
+
 export async function importCsv(opts: ImportOptions): Promise<ImportSummary> {
   const csvPath = resolve(opts.csv);
   if (!existsSync(csvPath) || !statSync(csvPath).isFile()) {
     throw new UserError(`CSV file '${opts.csv}' does not exist; pass --csv with a long-format CSV (date,symbol,open,high,low,close,volume), optionally .gz.`);
   }
   const out = resolve(opts.out);
-  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0) && !opts.force) {
-    throw new UserError(`output folder '${opts.out}' already exists and is not empty; choose another --out or add --force to replace it.`);
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+    if (!opts.force) throw new UserError(`output folder '${opts.out}' already exists and is not empty; choose another --out or add --force to replace it.`);
+    refuseToReplace(out, opts.out, csvPath);
   }
   const total = statSync(csvPath).size;
   const raw = createReadStream(csvPath);
