@@ -121,3 +121,51 @@ test('pool show prints members, weights, ICs and the mutual-IC summary', () => {
   assert.match(r.stdout, /2\s+-0\.250000\s+-0\.0100\s+Rank\(\$volume\)/);
   assert.match(r.stdout, /mutual IC: max \|IC\| 0\.4000 \(members 1 and 3\), mean \|IC\| 0\.2333 over 3 pairs/);
 });
+
+test('pool eval reads the data the pool was mined on (pool.json window: Qlib folder, universe file) unless flags say otherwise', async () => {
+  // A small Qlib folder: 4 symbols, 400 business days of random-walk prices.
+  const rows = ['date,symbol,open,high,low,close,volume'];
+  const day = new Date(Date.UTC(2020, 0, 1));
+  let n = 0;
+  const price = [10, 20, 30, 40];
+  while (n < 400) {
+    day.setUTCDate(day.getUTCDate() + 1);
+    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+    const d = day.toISOString().slice(0, 10);
+    price.forEach((p, s) => {
+      price[s] = p * (1 + 0.01 * Math.sin(n * (s + 1) * 0.7));
+      rows.push(`${d},S${s},${price[s]},${price[s] * 1.01},${price[s] * 0.99},${price[s]},${1000 + ((n * (s + 3)) % 97)}`);
+    });
+    n++;
+  }
+  const csv = join(dir, 'small.csv');
+  writeFileSync(csv, rows.join('\n') + '\n');
+  const qlib = join(dir, 'small_qlib');
+  const { importCsv } = await import('../src/data/index.js');
+  await importCsv({ csv, out: qlib });
+  const universeFile = join(dir, 'u2.txt');
+  writeFileSync(universeFile, 'S0\t2020-01-02\t2021-07-30\nS1\t2020-01-02\t2021-07-30\n');
+  const window = ['--start', '2020-07-01', '--end', '2020-12-31'];
+  const file = join(dir, 'mined_elsewhere.json');
+  writePoolFile(file, { exprs: ['TsMean($close,20)', '$volume'], weights: [1, 0.5], window: { start: '2020-07-01', end: '2020-12-31', universe: 'all', qlib_dir: qlib } });
+  assert.equal(readPoolFile(file).window?.qlib_dir, qlib);
+
+  const own = runCli(['pool', 'eval', file, ...window]);
+  assert.equal(own.status, 0, own.stderr);
+  assert.match(own.stdout, new RegExp(`data: ${qlib.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, universe all: where the pool was mined`));
+  assert.match(own.stdout, /x 4 stocks, universe all/);
+
+  writePoolFile(file, { exprs: ['TsMean($close,20)', '$volume'], weights: [1, 0.5], window: { start: '2020-07-01', end: '2020-12-31', universe: universeFile, qlib_dir: qlib } });
+  const ownUniverse = runCli(['pool', 'eval', file, ...window, '--json']);
+  assert.equal(ownUniverse.status, 0, ownUniverse.stderr);
+  assert.ok(JSON.parse(ownUniverse.stdout).members.length === 2, 'with --json, stdout is the JSON alone');
+  assert.match(ownUniverse.stderr, /universe .*u2\.txt: where the pool was mined/);
+  const asked = runCli(['pool', 'eval', file, ...window, '--universe', 'all']);
+  assert.match(asked.stdout, /note: the pool was mined on .*small_qlib, universe .*u2\.txt; scoring it on .*small_qlib, universe all, as asked/);
+  assert.match(asked.stdout, /x 4 stocks/);
+
+  writePoolFile(file, { exprs: ['$close'], weights: [1], window: { start: '2020-07-01', end: '2020-12-31', universe: 'all', qlib_dir: join(dir, 'gone') } });
+  const gone = runCli(['pool', 'eval', file, ...window]);
+  assert.ok(isCleanUserError(gone), gone.stderr);
+  assert.match(gone.stderr, /the pool was mined on .*gone, which does not exist here; pass --qlib-dir/);
+});

@@ -27,6 +27,12 @@ test('start runs the whole pipeline on the bundled data', () => {
     assert.match(r.stdout, /test IC -?\d\.\d{4} +ICIR/);
     assert.match(r.stdout, /^Test +-?\d/m);
     assert.match(r.stdout, /strategy \(after cost\)/);
+    // The bundled data is named as such (null), so a later `backtest --pred` keeps the S&P 500 index as benchmark.
+    const pred = JSON.parse(readFileSync(join(out, 'combine', 'pred.json'), 'utf8')) as { data: { qlib_dir: string | null } };
+    assert.equal(pred.data.qlib_dir, null);
+    const rerun = runCli(['backtest', '--pred', join(out, 'combine'), '--out', join(dir, 'bt')]);
+    assert.equal(rerun.status, 0, rerun.stderr);
+    assert.match(rerun.stdout, /benchmark .*sp500_index_2013_2018\.csv/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.ok(html.includes('<svg'), 'the report has no chart');
     // Resuming a finished start shows its pool and redoes the later stages.

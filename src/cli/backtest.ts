@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { BUNDLED_INDEX_CSV, resolveQlibDir } from '../data/index.js';
+import { BUNDLED_INDEX_CSV, bundledCacheDir, resolveQlibDir } from '../data/index.js';
 import { readPrediction } from '../combine/predFile.js';
 import { benchmarkFromCsv, benchmarkFromQlib, type BenchmarkSeries } from '../backtest/benchmark.js';
 import { loadMarketForPrediction } from '../backtest/load.js';
@@ -74,7 +74,9 @@ export function registerBacktest(program: Command): void {
       const days = market.dates.slice(from);
 
       let bench: BenchmarkSeries;
-      const spec = opts.benchmark ?? (source === undefined ? BUNDLED_INDEX_CSV : 'equal');
+      // The bundled data (also when named by its cache folder, as runs of older versions of start wrote) has its index.
+      const bundled = source === undefined || resolve(source) === bundledCacheDir();
+      const spec = opts.benchmark ?? (bundled ? BUNDLED_INDEX_CSV : 'equal');
       if (spec === 'equal') {
         bench = { name: 'equal-weight universe', returns: equalWeightReturns(market).slice(from) };
       } else if (existsSync(spec) || /\.csv$/i.test(spec)) {

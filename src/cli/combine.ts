@@ -8,7 +8,7 @@ import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
 import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
-import { floatFlag, intFlag, outDirFlag, windowFlag } from './common.js';
+import { floatFlag, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
 
 /** A switch that also takes Python's explicit spelling (`--use_weights True`). */
 export function boolSwitch(name: string) {
@@ -43,7 +43,7 @@ interface CombineFlags {
   valid: DateWindow;
   test: DateWindow;
   qlibDir?: string;
-  universe: string;
+  universe?: string;
   universeFile?: string;
   out?: string;
 }
@@ -77,16 +77,16 @@ export function registerCombine(program: Command): void {
     .addOption(new Option('--train <window>', 'history window: its first day starts the expanding window; --fit-weights fits on it (labels known before --valid)').argParser(windowFlag('--train')).default({ ...SPLITS.train }, fmtRange(SPLITS.train)))
     .addOption(new Option('--valid <window>', 'validation window').argParser(windowFlag('--valid')).default({ ...SPLITS.valid }, fmtRange(SPLITS.valid)))
     .addOption(new Option('--test <window>', 'test window').argParser(windowFlag('--test')).default({ ...SPLITS.test }, fmtRange(SPLITS.test)))
-    .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
-    .option('--universe <name>', 'universe (instruments/<name>.txt)', 'all')
+    .option('--qlib-dir <dir>', 'Qlib data folder (default: the one the pool was mined on, else the bundled S&P 500 set)')
+    .option('--universe <name>', "universe (instruments/<name>.txt) (default: the pool's, else all)")
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
     .option('--out <dir>', "output folder (default: 'combine' beside the pool file; runs/<name> for the examples)", outDirFlag('--out'))
-    .action(async (opts: CombineFlags, cmd: Command) => {
+    .action(async (opts: CombineFlags) => {
       const poolPath = opts.pool ?? opts.expressionsFile;
       if (poolPath === undefined) throw new UserError('give the pool to combine: --pool FILE.json (a mined pool.json, or examples/pool_example.json).');
       if (opts.pool !== undefined && opts.expressionsFile !== undefined) throw new UserError('give --pool or --expressions-file, not both.');
       const universe = opts.instruments ?? opts.universe;
-      const universeGiven = opts.instruments !== undefined || cmd.getOptionValueSource('universe') === 'cli';
+      const universeGiven = universe !== undefined;
       if (universeGiven && opts.universeFile !== undefined) throw new UserError('give either --universe or --universe-file, not both.');
       if (opts.useWeights && opts.fitWeights) throw new UserError('give --use-weights (the pool\'s weights) or --fit-weights (fitted on the train window), not both.');
       const pool = readPoolFile(poolPath);
@@ -104,14 +104,16 @@ export function registerCombine(program: Command): void {
         valid: opts.valid,
         test: opts.test,
       };
-      const qlibDir = await resolveQlibDir(opts.qlibDir);
+      const data = poolDataSource(pool, { qlibDir: opts.qlibDir, universe: universeGiven ? universe : undefined, universeFile: opts.universeFile });
+      if (data.notice !== undefined) console.log(data.notice);
+      const qlibDir = await resolveQlibDir(data.qlibDir);
       const out = opts.out ?? defaultCombineOut(poolPath);
       const t0 = performance.now();
       const r = runCombine({
         poolPath,
         pool,
         qlibDir,
-        source: { qlib_dir: opts.qlibDir ? resolve(opts.qlibDir) : null, universe, universe_file: opts.universeFile ? resolve(opts.universeFile) : null },
+        source: { qlib_dir: data.qlibDir !== undefined ? resolve(data.qlibDir) : null, universe: data.universe ?? 'all', universe_file: data.universeFile !== undefined ? resolve(data.universeFile) : null },
         settings,
         out,
         log: (m) => console.log(m), // progress on stdout: stderr stays a single line on errors

@@ -1,9 +1,10 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
 import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { SPLITS, type DateWindow } from '../data/index.js';
 import { isCalendarDate } from '../util/dates.js';
+import type { PoolFile } from '../pool/file.js';
 import { UserError } from '../util/errors.js';
 
 export function intFlag(name: string, min = -Infinity, max = Infinity) {
@@ -124,4 +125,52 @@ export function normalizeFlagSpelling(argv: readonly string[]): string[] {
 export function nanRankIcNote(rankIcs: readonly (number | undefined)[]): string | undefined {
   if (!rankIcs.some((x) => x !== undefined && Number.isNaN(x))) return undefined;
   return 'NaN RankIC: on some day no stock has both a value of the alpha and of the target; the mean over days is then NaN, as in the Python reference (the IC counts such days as 0).';
+}
+
+/** The data a pool command reads, and the line that says where it came from. */
+export interface PoolDataSource {
+  /** Qlib folder; undefined = the bundled set. */
+  qlibDir: string | undefined;
+  universe: string | undefined;
+  universeFile: string | undefined;
+  /** Printed before the results: where the data came from, or why it differs from the pool's. */
+  notice: string | undefined;
+}
+
+/**
+ * Flags first; what they leave out comes from the data the pool was mined on
+ * (pool.json's window: Qlib folder and universe), else the bundled set and
+ * universe all. A pool mined on other data is not silently scored on the
+ * bundled set.
+ */
+export function poolDataSource(pool: PoolFile, flags: { qlibDir?: string; universe?: string; universeFile?: string }): PoolDataSource {
+  const mined = pool.window;
+  const minedDir = mined?.qlib_dir;
+  const universeGiven = flags.universe !== undefined || flags.universeFile !== undefined;
+  let universe = flags.universe;
+  let universeFile = flags.universeFile;
+  if (!universeGiven && mined !== undefined) {
+    if (isAbsolute(mined.universe)) universeFile = mined.universe;
+    else universe = mined.universe;
+  }
+  if (flags.qlibDir === undefined && minedDir !== undefined && !existsSync(minedDir)) {
+    throw new UserError(`the pool was mined on ${minedDir}, which does not exist here; pass --qlib-dir with that data, or another Qlib folder to evaluate there.`);
+  }
+  if (universeFile !== undefined && !existsSync(universeFile)) {
+    throw new UserError(`universe file ${universeFile} does not exist${universeGiven ? '' : " (the pool's universe)"}; pass --universe or --universe-file.`);
+  }
+  const qlibDir = flags.qlibDir ?? minedDir;
+  const dataName = (dir: string | undefined) => dir ?? 'the bundled S&P 500 set';
+  const universeName = universeFile ?? universe ?? 'all';
+  let notice: string | undefined;
+  if (mined !== undefined) {
+    const sameDir = (flags.qlibDir === undefined ? minedDir : resolve(flags.qlibDir)) === minedDir;
+    const sameUniverse = universeName === mined.universe;
+    if (sameDir && sameUniverse && (minedDir !== undefined || mined.universe !== 'all')) {
+      notice = `data: ${dataName(qlibDir)}, universe ${universeName}: where the pool was mined (its pool.json); --qlib-dir and --universe choose others.`;
+    } else if (!sameDir || !sameUniverse) {
+      notice = `note: the pool was mined on ${dataName(minedDir)}, universe ${mined.universe}; scoring it on ${dataName(qlibDir)}, universe ${universeName}, as asked.`;
+    }
+  }
+  return { qlibDir, universe, universeFile, notice };
 }

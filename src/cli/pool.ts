@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { daySpan, loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
 import { evaluatePool, readPoolFile, type PoolEvaluation, type PoolFile } from '../pool/index.js';
 import { jsonNumberReplacer } from '../util/atomic.js';
-import { choiceFlag, dateFlag, nanRankIcNote } from './common.js';
+import { UserError } from '../util/errors.js';
+import { choiceFlag, dateFlag, nanRankIcNote, poolDataSource } from './common.js';
 
 const fmt = (x: number | undefined, digits = 4): string => (x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : 'NaN');
 
@@ -81,14 +82,19 @@ export function registerPool(program: Command): void {
     .option('--split <name>', `a named window of the bundled data: ${SPLIT_NAMES.join(', ')} (default test)`, choiceFlag('--split', SPLIT_NAMES))
     .option('--start <date>', 'first day of the window (with --end)', dateFlag('--start'))
     .option('--end <date>', 'last day of the window (with --start)', dateFlag('--end'))
-    .option('--qlib-dir <dir>', 'Qlib data folder (default: the bundled S&P 500 set)')
-    .option('--universe <name>', 'universe (instruments/<name>.txt)', 'all')
+    .option('--qlib-dir <dir>', "Qlib data folder (default: the one the pool was mined on, else the bundled S&P 500 set)")
+    .option('--universe <name>', "universe (instruments/<name>.txt) (default: the pool's, else all)")
+    .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
     .option('--json', 'print {"members": [...], "ensemble": {...}} as JSON', false)
-    .action(async (file: string, opts: { split?: string; start?: string; end?: string; qlibDir?: string; universe: string; json: boolean }) => {
+    .action(async (file: string, opts: { split?: string; start?: string; end?: string; qlibDir?: string; universe?: string; universeFile?: string; json: boolean }) => {
+      if (opts.universe !== undefined && opts.universeFile !== undefined) throw new UserError('give either --universe or --universe-file, not both.');
       const poolFile = readPoolFile(file);
       const window = resolveWindow(opts, SPLITS.test);
-      const qlibDir = await resolveQlibDir(opts.qlibDir);
-      const data = loadStockData({ qlibDir, universe: opts.universe, start: window.start, end: window.end });
+      const source = poolDataSource(poolFile, opts);
+      // With --json, stdout is the JSON alone.
+      if (source.notice !== undefined) (opts.json ? console.error : console.log)(source.notice);
+      const qlibDir = await resolveQlibDir(source.qlibDir);
+      const data = loadStockData({ qlibDir, universe: source.universe, universeFile: source.universeFile, start: window.start, end: window.end });
       const result = evaluatePool(poolFile, data);
       if (opts.json) {
         // Exactly the documented shape, members in file order; NaN as null.
@@ -99,7 +105,7 @@ export function registerPool(program: Command): void {
         console.log(JSON.stringify(out, jsonNumberReplacer, 2));
       } else {
         const days = daySpan(data);
-        printEval(file, `${days} (${data.nDays} days x ${data.nStocks} stocks, universe ${opts.universe})`, result);
+        printEval(file, `${days} (${data.nDays} days x ${data.nStocks} stocks, universe ${source.universeFile ?? source.universe ?? 'all'})`, result);
       }
     });
 }

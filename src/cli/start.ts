@@ -37,7 +37,7 @@ export function registerStart(program: Command): void {
       }
       const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `start-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`));
       const show = relative(process.cwd(), runDir) || '.';
-      const qlibDir = await bundledQlibDir();
+      await bundledQlibDir(); // import it now, before the stages (which then use it as the default data)
       // A fresh program per stage: commander keeps option values on its instances.
       const { buildProgram } = await import('./program.js');
       // `internal`: flags start passes that are not part of the command a user would type.
@@ -49,11 +49,11 @@ export function registerStart(program: Command): void {
       const length = opts.episodes !== undefined ? ['--n-episodes', String(opts.episodes), '--log-freq', String(opts.episodes)] : opts.full ? [] : ['--preset', 'quick'];
       // An interrupted mine stage is continued by start, which then runs the other stages.
       const hint = ['--resume-hint', `npm start -- --resume ${show} (or alphasage start --resume ${show})`];
-      const mine = opts.resume !== undefined ? ['mine', '--resume', show] : ['mine', ...length, '--seed', String(opts.seed), '--qlib-dir', qlibDir, '--out', show];
+      const mine = opts.resume !== undefined ? ['mine', '--resume', show] : ['mine', ...length, '--seed', String(opts.seed), '--out', show];
       await stage('1/4 mine', mine, hint);
       const pool = join(show, FINAL_POOL_FILE);
       const combined = join(show, 'combine');
-      await stage('2/4 combine', ['combine', '--pool', pool, '--qlib-dir', qlibDir, '--out', combined]);
+      await stage('2/4 combine', ['combine', '--pool', pool, '--out', combined]);
       await stage('3/4 backtest', ['backtest', '--pred', combined, '--benchmark', relative(process.cwd(), BUNDLED_INDEX_CSV)]);
       await stage('4/4 report', ['report', combined, '--out', join(show, 'report.html')]);
       console.log(`\ndone: the pool is ${pool}, the report ${join(show, 'report.html')}.`);

@@ -29,6 +29,12 @@ export async function loadMinerData(spec: DataSpec): Promise<MinerData> {
   return {
     train,
     test,
-    window: { start: train.dates[train.backtrack], end: train.dates[train.backtrack + train.nDays - 1], universe: spec.universeFile ? resolve(spec.universeFile) : spec.instrument },
+    window: {
+      start: train.dates[train.backtrack],
+      end: train.dates[train.backtrack + train.nDays - 1],
+      universe: spec.universeFile ? resolve(spec.universeFile) : spec.instrument,
+      // So pool eval and combine read the data the pool was mined on by default.
+      ...(spec.qlibDir !== null ? { qlib_dir: resolve(spec.qlibDir) } : {}),
+    },
   };
 }

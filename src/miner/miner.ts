@@ -22,7 +22,7 @@ import type { DropoutSource } from '../model/ops.js';
 import { GflowPolicy, LOG_Z_PARAM } from '../model/policy.js';
 import { tf } from '../model/tf.js';
 import { evaluatePool, type PoolEvaluation, type PoolMemberCache } from '../pool/evaluate.js';
-import { writePoolFile, type PoolFile } from '../pool/file.js';
+import { writePoolFile, type PoolFile, type PoolWindow } from '../pool/file.js';
 import { GfnPool } from '../pool/gfn.js';
 import { evaluateExpr, evaluateTarget } from '../expr/evaluate.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -43,7 +43,7 @@ export interface MinerData {
   /** Scored at every log (the pool's test IC / RankIC); optional. */
   test?: StockData;
   /** Written into pool files. */
-  window: { start: string; end: string; universe: string };
+  window: PoolWindow;
 }
 
 export interface LogRecord {

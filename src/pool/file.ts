@@ -9,6 +9,13 @@ import { parseExpr } from '../expr/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
+export interface PoolWindow {
+  start: string;
+  end: string;
+  universe: string;
+  qlib_dir?: string;
+}
+
 export interface PoolFile {
   /** Expressions in the text form of SPEC §2.2. */
   exprs: string[];
@@ -20,8 +27,8 @@ export interface PoolFile {
   mutual_ics?: number[][];
   /** The structure encoder's embedding of each member (GFN pool). */
   embeddings?: number[][];
-  /** The window the ICs were measured on. */
-  window?: { start: string; end: string; universe: string };
+  /** The window the ICs were measured on: its days, universe (a name, or an instruments file's absolute path) and Qlib folder (absent: the bundled set). */
+  window?: PoolWindow;
   /** Seed of the run that mined the pool. */
   seed?: number;
 }
@@ -101,7 +108,8 @@ export function validatePoolJson(json: unknown, where: string): PoolFile {
     if (!isRecord(win) || typeof win.start !== 'string' || typeof win.end !== 'string') {
       throw new UserError(`${where}: "window" must be {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "universe": NAME}; fix or remove it.`);
     }
-    pool.window = { start: win.start, end: win.end, universe: typeof win.universe === 'string' ? win.universe : 'all' };
+    if (win.qlib_dir !== undefined && typeof win.qlib_dir !== 'string') throw new UserError(`${where}: "window.qlib_dir" must be a folder path; fix or remove it.`);
+    pool.window = { start: win.start, end: win.end, universe: typeof win.universe === 'string' ? win.universe : 'all', ...(win.qlib_dir !== undefined ? { qlib_dir: win.qlib_dir } : {}) };
   }
   if (json.seed !== undefined && json.seed !== null) {
     if (typeof json.seed !== 'number' || !Number.isInteger(json.seed)) throw new UserError(`${where}: "seed" must be an integer; fix or remove it.`);
