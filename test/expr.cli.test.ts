@@ -118,3 +118,11 @@ test('eval explains a NaN RankIC in one line, and only when the table shows one'
   const without = runCli(['eval', ...WINDOW, '--expr', '$close']);
   assert.doesNotMatch(without.stdout, /NaN RankIC/);
 });
+
+test('an --out nothing can be created in (/proc, /sys: writable to root by access(), yet not) is refused before any work', () => {
+  for (const out of ['/proc/alphasage-out', '/sys/alphasage-out/deeper']) {
+    const r = runCli(['eval', ...WINDOW, '--expr', '$close', '--out', out], { timeoutMs: 60_000 });
+    assert.ok(isCleanUserError(r), `${out}: ${r.stderr}`);
+    assert.match(r.stderr, /nothing can be created in \/(proc|sys)/);
+  }
+});

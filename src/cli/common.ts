@@ -1,7 +1,7 @@
 /** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
 import { InvalidArgumentError } from 'commander';
-import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SPLITS, type DateWindow } from '../data/index.js';
 import { isCalendarDate } from '../util/dates.js';
 import type { PoolFile } from '../pool/file.js';
@@ -92,10 +92,12 @@ function checkOutPath(name: string, value: string, kind: 'folder' | 'file'): str
   let up = dirname(abs);
   while (!existsSync(up)) up = dirname(up);
   if (!statSync(up).isDirectory()) throw new InvalidArgumentError(`${name} ${value}: ${up} is a file, so nothing can be created under it; give another path.`);
+  // A real probe, not access(W_OK): root passes that check on /sys and /proc, where nothing can be created
+  // (and Node's recursive mkdir loops forever under /proc).
   try {
-    accessSync(up, constants.W_OK);
-  } catch {
-    throw new InvalidArgumentError(`${name} ${value}: ${up} is not writable; give another path.`);
+    rmdirSync(mkdtempSync(join(up, '.alphasage-probe-')));
+  } catch (e) {
+    throw new InvalidArgumentError(`${name} ${value}: nothing can be created in ${up} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give another path.`);
   }
   return value;
 }
