@@ -258,7 +258,7 @@ describe('alphasage mine (CLI)', () => {
     const early = join(tmp, 'cli-early');
     const stopped = runCli(['mine', ...flags, '--out', early, '--stop-after', '20', '--resume-hint', 'npm start -- --resume X']);
     assert.equal(stopped.status, 0, stopped.stderr);
-    assert.match(stopped.stdout, /stopped after 20 of 96 episodes; continue with: npm start -- --resume X/);
+    assert.match(stopped.stdout, /stopped after 20 of 96 episodes; no checkpoint yet, so it starts over: continue with: npm start -- --resume X/);
     assert.ok(!existsSync(join(early, 'checkpoint.json')));
     const resumed = runCli(['mine', '--resume', early]);
     assert.equal(resumed.status, 0, resumed.stderr);

@@ -66,6 +66,9 @@ test('validation errors are UserErrors naming the problem and the fix', () => {
   bad('{"exprs": ["$close"], "weights": [1]', /not valid JSON/);
   bad('[1, 2]', /must be a JSON object/);
   bad('{"weights": [1]}', /missing "exprs"/);
+  bad('{"exprs": "abc", "weights": [1]}', /"exprs" must be a list of expression strings/);
+  bad('{"exprs": ["$close"], "weights": [1], "ics": ["a"]}', /"ics"\[0\] is "a", not a finite number; fix it\.$/);
+  bad('{"exprs": ["$close"], "weights": [1], "window": {"start": "2020-01-02", "end": "2020-06-30", "qlib_dir": 3}}', /"window.qlib_dir" must be a folder path/);
   bad('{"exprs": ["$close"]}', /missing "weights"/);
   bad('{"exprs": ["$close", "$open"], "weights": [1]}', /2 expressions but 1 weights; give exactly one weight per expression/);
   bad('{"exprs": ["Foo($close)"], "weights": [1]}', /expression 1: .*unknown operator 'Foo'/);

@@ -183,6 +183,13 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['backtest', '--pred', run, '--account', '0x10'], /--account must be a number, got '0x10'/],
     [['combine', '--pool', pool, '--train', 'toString'], /--train must be a split \(train, valid, test\) or START:END/],
     [['eval', '--split', 'valid', '--expr', '$close', '--out', dangling], /is a link to nothing; give a folder path/],
+    // flags that would be ignored, or contradict each other
+    [['combine', '--pool', pool, '--use-weights', '--threshold-ric', '0.05'], /--threshold-ric is for the adaptive combination; drop it, or drop --use-weights/],
+    [['combine', '--pool', pool, '--train', '2016-01-01:2016-12-31'], /--valid starts \(2016-01-01\) on the train window's first day/],
+    [['backtest', '--pred', run, '--ls-quantile', '0.2'], /--ls-quantile sets the long-short portfolio; add --long-short/],
+    [['eval', '--split', 'valid', '--exprs', run], /is a folder; give a text file/],
+    [['mine', '--instrument', 'all', '--universe-file', pool], /give either --instrument or --universe-file, not both/],
+    [['start', '--resume', run, '--seed', '5'], /drop --out, --full, --episodes and --seed/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);

@@ -13,6 +13,8 @@ export interface AlignedMarket {
   signal: Float64Array;
   /** Market row of the segment's first day (row 0 is the day before it). */
   from: number;
+  /** How many of the prediction's stocks the market has (a Qlib folder other than the prediction's may lack some). */
+  matchedStocks: number;
 }
 
 export function loadMarketForPrediction(qlibDir: string, pred: SavedPrediction, firstRow: number, endRow: number): AlignedMarket {
@@ -54,5 +56,6 @@ export function loadMarketForPrediction(qlibDir: string, pred: SavedPrediction, 
     market: { dates: data.dates, symbols: data.symbols, nDays, nStocks, close, open },
     signal,
     from: data.backtrack,
+    matchedStocks: data.symbols.filter((s) => predCol.has(s)).length,
   };
 }

@@ -11,7 +11,7 @@ import { equalWeightReturns } from '../backtest/market.js';
 import { formatBacktestSummary, runBacktest, writeBacktest } from '../backtest/run.js';
 import { TOPK_DEFAULTS, type TopkDropoutOptions } from '../backtest/topkDropout.js';
 import { UserError } from '../util/errors.js';
-import { choiceFlag, floatFlag, intFlag, outDirFlag } from './common.js';
+import { camel, choiceFlag, floatFlag, intFlag, outDirFlag } from './common.js';
 import { boolSwitch } from './combine.js';
 
 /** The strategy's settings as flags (an absent --limit-threshold means no limit), plus the command's own. */
@@ -58,7 +58,9 @@ export function registerBacktest(program: Command): void {
     )
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the one the prediction was made on)')
     .option('--out <dir>', 'output folder for backtest.json and backtest_daily.csv (default: the --pred folder)', outDirFlag('--out'))
-    .action(async (opts: BacktestFlags) => {
+    .action(async (opts: BacktestFlags, cmd: Command) => {
+      const lsOnly = ['--ls-quantile', '--holding-period'].filter((f) => cmd.getOptionValueSource(camel(f)) === 'cli');
+      if (!opts.longShort && lsOnly.length > 0) throw new UserError(`${lsOnly.join(' and ')} ${lsOnly.length > 1 ? 'set' : 'sets'} the long-short portfolio; add --long-short, or drop ${lsOnly.length > 1 ? 'them' : 'it'}.`);
       if (!existsSync(opts.pred) || !statSync(opts.pred).isDirectory()) {
         throw new UserError(`--pred ${opts.pred} is not a folder; pass the output folder of 'alphasage combine'.`);
       }
@@ -70,7 +72,9 @@ export function registerBacktest(program: Command): void {
       if (opts.topk > meta.shape[1]) throw new UserError(`--topk ${opts.topk} exceeds the ${meta.shape[1]} stocks of the prediction; lower it.`);
       const source = opts.qlibDir ?? meta.data.qlib_dir ?? undefined;
       const qlibDir = await resolveQlibDir(source);
-      const { market, signal, from } = loadMarketForPrediction(qlibDir, pred, seg[0], seg[1]);
+      const { market, signal, from, matchedStocks } = loadMarketForPrediction(qlibDir, pred, seg[0], seg[1]);
+      if (opts.topk > matchedStocks) throw new UserError(`--topk ${opts.topk} exceeds the ${matchedStocks} stocks of the prediction that ${qlibDir} has prices for; lower it, or pass the --qlib-dir the prediction was made on.`);
+      if (matchedStocks < meta.shape[1]) console.log(`note: ${qlibDir} has prices for ${matchedStocks} of the prediction's ${meta.shape[1]} stocks; the portfolio picks among those.`);
       const days = market.dates.slice(from);
 
       let bench: BenchmarkSeries;

@@ -8,7 +8,7 @@ import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
 import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
-import { floatFlag, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
+import { camel, floatFlag, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
 
 /** A switch that also takes Python's explicit spelling (`--use_weights True`). */
 export function boolSwitch(name: string) {
@@ -81,7 +81,7 @@ export function registerCombine(program: Command): void {
     .option('--universe <name>', "universe (instruments/<name>.txt) (default: the pool's, else all)")
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
     .option('--out <dir>', "output folder (default: 'combine' beside the pool file; runs/<name> for the examples)", outDirFlag('--out'))
-    .action(async (opts: CombineFlags) => {
+    .action(async (opts: CombineFlags, cmd: Command) => {
       const poolPath = opts.pool ?? opts.expressionsFile;
       if (poolPath === undefined) throw new UserError('give the pool to combine: --pool FILE.json (a mined pool.json, or examples/pool_example.json).');
       if (opts.pool !== undefined && opts.expressionsFile !== undefined) throw new UserError('give --pool or --expressions-file, not both.');
@@ -91,6 +91,10 @@ export function registerCombine(program: Command): void {
       if (opts.useWeights && opts.fitWeights) throw new UserError('give --use-weights (the pool\'s weights) or --fit-weights (fitted on the train window), not both.');
       const pool = readPoolFile(poolPath);
       const mode = opts.useWeights || opts.fitWeights ? 'static' : 'adaptive';
+      const adaptiveOnly = ['--threshold-ric', '--threshold-ricir', '--n-factors', '--window'].filter((f) => cmd.getOptionValueSource(camel(f)) === 'cli');
+      if (mode === 'static' && adaptiveOnly.length > 0) {
+        throw new UserError(`${adaptiveOnly.join(', ')} ${adaptiveOnly.length > 1 ? 'are' : 'is'} for the adaptive combination; drop ${adaptiveOnly.length > 1 ? 'them' : 'it'}, or drop ${opts.useWeights ? '--use-weights' : '--fit-weights'}.`);
+      }
       const settings: CombineSettings = {
         mode,
         staticWeights: opts.fitWeights ? 'fit' : 'pool',

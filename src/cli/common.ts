@@ -176,3 +176,8 @@ export function poolDataSource(pool: PoolFile, flags: { qlibDir?: string; univer
   }
   return { qlibDir, universe, universeFile, notice };
 }
+
+/** Commander's attribute name of a flag: --ls-quantile -> lsQuantile. */
+export function camel(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

@@ -43,7 +43,8 @@ export interface EvalLine {
 
 /** Expressions of a file: one per line (blank lines and lines starting with # skipped), or a pool JSON ({"exprs": [...]}). */
 export function readExpressionFile(path: string): string[] {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`--exprs ${path}: no such file; give a text file with one expression per line.`);
+  if (!existsSync(path)) throw new UserError(`--exprs ${path}: no such file; give a text file with one expression per line.`);
+  if (!statSync(path).isFile()) throw new UserError(`--exprs ${path} is a folder; give a text file with one expression per line.`);
   const text = readFileSync(path, 'utf8');
   if (/^\s*\{/.test(text)) {
     let pool: unknown;

@@ -112,6 +112,7 @@ export function registerMine(program: Command): void {
           if (!preset) throw new UserError(`unknown --preset '${opts.preset}'; use one of ${Object.keys(PRESETS).join(', ')}.`);
           for (const [key, value] of Object.entries(preset.config)) if (!given(key)) (config as unknown as Record<string, unknown>)[key] = value;
         }
+        if (given('instrument') && opts.universeFile !== undefined) throw new UserError('give either --instrument or --universe-file, not both.');
         const data: DataSpec = {
           qlibDir: opts.qlibDir === undefined ? null : resolve(opts.qlibDir),
           instrument: opts.instrument,
@@ -119,6 +120,9 @@ export function registerMine(program: Command): void {
           train: parseWindow('--train', opts.train),
           test: opts.test === false ? null : parseWindow('--test', opts.test),
         };
+        if (data.test !== null && data.test.start <= data.train.end && data.train.start <= data.test.end) {
+          process.stderr.write(`note: the test window ${data.test.start}..${data.test.end} overlaps the train window ${data.train.start}..${data.train.end}, so the test ICs are partly in sample.\n`);
+        }
         runDir = resolve(opts.out ?? join('runs', `mine-${config.encoderType}-seed${config.seed}-${timestamp()}`));
         await useBackend(opts.backend);
         miner = await startRun(config, data, runDir, opts.backend);
@@ -197,7 +201,8 @@ async function runWithProgress(miner: Miner, stopAfter: number | undefined, show
 
 function printResult(miner: Miner, result: MinerResult, runDir: string, resumeHint: string): void {
   if (!result.finished) {
-    console.log(`stopped after ${result.episode} of ${miner.config.nEpisodes} episodes; continue with: ${resumeHint}`);
+    const from = miner.checkpointEpisode > 0 ? `the last checkpoint is at episode ${miner.checkpointEpisode}` : 'no checkpoint yet, so it starts over';
+    console.log(`stopped after ${result.episode} of ${miner.config.nEpisodes} episodes; ${from}: continue with: ${resumeHint}`);
     return;
   }
   const pool = result.pool;

@@ -31,10 +31,12 @@ export function registerStart(program: Command): void {
     .option('--full', 'mine with the published defaults (10,000 episodes) instead of the quick preset', false)
     .option('--episodes <n>', 'mine this many episodes instead (one log at the end)', intFlag('--episodes', 1))
     .option('--resume <dir>', 'continue an interrupted start from its run folder (mining resumes at its last checkpoint)')
-    .action(async (opts: StartOptions) => {
-      if (opts.resume !== undefined && (opts.out !== undefined || opts.full || opts.episodes !== undefined)) {
-        throw new UserError('--resume continues a run with its own settings and folder; drop --out, --full and --episodes.');
+    .action(async (opts: StartOptions, cmd: Command) => {
+      if (opts.resume !== undefined && (opts.out !== undefined || opts.full || opts.episodes !== undefined || cmd.getOptionValueSource('seed') === 'cli')) {
+        throw new UserError('--resume continues a run with its own settings and folder; drop --out, --full, --episodes and --seed.');
       }
+      // A folder that holds no run: one error line, before any banner.
+      if (opts.resume !== undefined) (await import('../miner/run.js')).readRunConfig(opts.resume);
       const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `start-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`));
       const show = relative(process.cwd(), runDir) || '.';
       await bundledQlibDir(); // import it now, before the stages (which then use it as the default data)

@@ -113,7 +113,7 @@ export function validateWindows(s: CombineSettings): void {
   for (const [flag, w] of order) {
     if (w.end < w.start) throw new UserError(`${flag} ends (${w.end}) before it starts (${w.start}); give START:END in order.`);
   }
-  if (s.valid.start <= s.train.start) throw new UserError(`--valid starts (${s.valid.start}) before the train window's first day ${s.train.start}; the history must come first.`);
+  if (s.valid.start <= s.train.start) throw new UserError(`--valid starts (${s.valid.start}) ${s.valid.start === s.train.start ? 'on' : 'before'} the train window's first day ${s.train.start}; the history must come first.`);
   if (s.test.start <= s.valid.end) throw new UserError(`--test starts (${s.test.start}) on or before the end of --valid (${s.valid.end}); give windows that follow each other.`);
 }
 
@@ -298,7 +298,9 @@ export function writeCombineOutput(o: CombineRunOptions, r: CombineResult): void
   // They describe the old prediction: a report would mix them with the new metrics.
   const stale = STALE_AFTER_COMBINE.filter((f) => existsSync(join(dir, f)));
   for (const f of stale) rmSync(join(dir, f));
-  if (stale.length > 0) o.log?.(`removed ${stale.join(', ')} of the previous prediction in ${dir}`);
+  // selection.json is written again below for an adaptive combination: only the files that go are named.
+  const gone = stale.filter((f) => !(f === 'selection.json' && s.mode === 'adaptive'));
+  if (gone.length > 0) o.log?.(`removed ${gone.join(', ')} of the previous prediction in ${dir}`);
   writePrediction(
     dir,
     {

@@ -51,7 +51,7 @@ function numberArray(name: string, v: unknown, where: string, allowNull: boolean
   return v.map((x, i) => {
     if (typeof x === 'number' && Number.isFinite(x)) return x;
     if (x === null && allowNull) return NaN;
-    throw new UserError(`${where}: "${name}"[${i}] is ${x === null ? 'NaN or null' : typeof x === 'number' ? String(x) : JSON.stringify(x)}, not a finite number; fix it (or refit the pool's weights).`);
+    throw new UserError(`${where}: "${name}"[${i}] is ${x === null ? 'NaN or null' : typeof x === 'number' ? String(x) : JSON.stringify(x)}, not a finite number; fix it${name === 'weights' ? " (or refit the pool's weights)" : ''}.`);
   });
 }
 
@@ -62,7 +62,8 @@ const MAX_ABS_WEIGHT = 1e100;
 export function validatePoolJson(json: unknown, where: string): PoolFile {
   if (!isRecord(json)) throw new UserError(`${where}: a pool file must be a JSON object {"exprs": [...], "weights": [...]}.`);
   const { exprs, weights } = json;
-  if (!Array.isArray(exprs)) throw new UserError(`${where}: missing "exprs" (a list of expression strings); is this a pool file?`);
+  if (exprs === undefined) throw new UserError(`${where}: missing "exprs" (a list of expression strings); is this a pool file?`);
+  if (!Array.isArray(exprs)) throw new UserError(`${where}: "exprs" must be a list of expression strings such as ["TsMean($close,20)"]; fix it.`);
   if (exprs.some((e) => typeof e !== 'string')) throw new UserError(`${where}: every entry of "exprs" must be a string such as "TsMean($close,20)".`);
   if (weights === undefined) throw new UserError(`${where}: missing "weights" (one number per expression); add them.`);
   const w = numberArray('weights', weights, where, false);
