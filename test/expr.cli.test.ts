@@ -126,3 +126,18 @@ test('an --out nothing can be created in (/proc, /sys: writable to root by acces
     assert.match(r.stderr, /nothing can be created in \/(proc|sys)/);
   }
 });
+
+test('eval says why a line is out of the data range, and reads a JSON list of expressions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alphasage-evallist-'));
+  try {
+    const list = join(dir, 'list.json');
+    writeFileSync(list, JSON.stringify(['TsMean($close,500)', '$close']));
+    const r = runCli(['eval', ...WINDOW, '--exprs', list]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /0\s+TsMean\(\$close,500\)\s+out_of_data_range/);
+    assert.match(r.stdout, /^out_of_data_range line 0: 'TsMean\(\$close,500\)' reads 499 days back and 0 ahead; the data holds 100 and 30: shorten/m);
+    assert.match(r.stdout, /1\s+\$close\s+-?\d\.\d{4}/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

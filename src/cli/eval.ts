@@ -46,16 +46,16 @@ export function readExpressionFile(path: string): string[] {
   if (!existsSync(path)) throw new UserError(`--exprs ${path}: no such file; give a text file with one expression per line.`);
   if (!statSync(path).isFile()) throw new UserError(`--exprs ${path} is a folder; give a text file with one expression per line.`);
   const text = readFileSync(path, 'utf8');
-  if (/^\s*\{/.test(text)) {
+  if (/^\s*[[{]/.test(text)) {
     let pool: unknown;
     try {
       pool = JSON.parse(text);
     } catch (e) {
       throw new UserError(`--exprs ${path}: looks like JSON but does not parse (${(e as Error).message}); give a pool file {"exprs": [...]} or one expression per line.`);
     }
-    const exprs = (pool as { exprs?: unknown }).exprs;
+    const exprs = Array.isArray(pool) ? pool : (pool as { exprs?: unknown }).exprs;
     if (!Array.isArray(exprs) || !exprs.every((x) => typeof x === 'string')) {
-      throw new UserError(`--exprs ${path}: a JSON file needs "exprs": an array of expression strings.`);
+      throw new UserError(`--exprs ${path}: a JSON file needs "exprs": an array of expression strings (or is such an array).`);
     }
     return exprs as string[];
   }
@@ -85,7 +85,7 @@ export function registerEval(program: Command): void {
     .option('--end <date>', 'last day YYYY-MM-DD', dateFlag('--end'))
     .option('--split <name>', `a named window of the bundled data (${SPLIT_NAMES.join(', ')}) instead of --start/--end`, choiceFlag('--split', SPLIT_NAMES))
     .option('--expr <text>', 'an expression, e.g. "TsMean($close,20)" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--exprs <file>', 'expressions, one per line, # comments and blank lines skipped (or a pool JSON {"exprs": [...]})')
+    .option('--exprs <file>', 'expressions, one per line, # comments and blank lines skipped (or a pool JSON {"exprs": [...]}, or a JSON list)')
     .option('--out <dir>', 'write values_<i>.f32 and summary.json here', outDirFlag('--out'))
     .option('--json', 'print the summary as JSON instead of a table', false)
     .addHelpText('after', '\n' + operatorReference())
@@ -128,6 +128,7 @@ export function registerEval(program: Command): void {
         process.stderr.write(`interrupted: removed the ${written.length} value files written so far; nothing of this eval is left in ${opts.out}\n`);
         process.exit(130);
       };
+      const outOfRange: string[] = []; // why each out_of_data_range line is out of range, printed under the table
       const evalLine = (text: string, i: number): EvalLine => {
         let e: Expr;
         try {
@@ -154,7 +155,10 @@ export function registerEval(program: Command): void {
             return line;
           });
         } catch (err) {
-          if (isOutOfRangeError(err)) return { expr: text, printed, error: 'out_of_data_range' };
+          if (isOutOfRangeError(err)) {
+            outOfRange.push(`line ${i}: ${err.message}`);
+            return { expr: text, printed, error: 'out_of_data_range' };
+          }
           throw err;
         }
       };
@@ -191,6 +195,8 @@ export function registerEval(program: Command): void {
       });
       const note = nanRankIcNote(lines.map((l) => l.rank_ic));
       if (note) console.log(note);
+      // The loader pads the window with 100 days before and 30 after (Qlib's max_backtrack_days / max_future_days).
+      for (const why of outOfRange) console.log(`out_of_data_range ${why}: shorten its windows or Ref offsets.`);
       if (opts.out !== undefined) console.log(`wrote ${lines.filter((l) => l.file).length} value files and summary.json to ${opts.out}`);
     });
 }
