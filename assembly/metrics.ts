@@ -14,6 +14,9 @@ import { ld, st, vld, vsplat, vst } from './memory';
   return v128.load64_lane(p + ((<usize>(oB + s)) << 3), v128.load64_zero(p + ((<usize>(oA + s)) << 3)), 1);
 }
 
+/** Relative std at or below which a day counts as one repeated value (src/metrics FLAT_DAY_STD). */
+const FLAT_DAY_STD: f64 = 1e-12;
+
 /** out[oOut ..] = (raw[oIn ..] - mean) / std over nS cells, NaN (and 0 / 0) as 0. */
 @inline function normalizeRow(pRaw: usize, oIn: i32, pOut: usize, oOut: i32, nS: i32, mean: f64, std: f64): void {
   const meanV = vsplat(mean);
@@ -51,7 +54,12 @@ import { ld, st, vld, vsplat, vst } from './memory';
     const c = f64x2.sub(v, mean);
     ss = f64x2.add(ss, v128.and(f64x2.mul(c, c), f64x2.eq(v, v)));
   }
-  const std = f64x2.sqrt(f64x2.div(ss, n));
+  const spread = f64x2.sqrt(f64x2.div(ss, n));
+  // A day of one repeated value has std 0 in exact arithmetic (0 / 0: every cell 0), but the rounding of its
+  // mean leaves a std of ~1e-16 |mean|, which the division would blow up into +-1 noise: a constant alpha
+  // then looked informative and novel to the pools. A std within FLAT_DAY_STD of |mean| divides by infinity.
+  const flat = f64x2.le(spread, f64x2.mul(f64x2.abs(mean), vsplat(FLAT_DAY_STD)));
+  const std = v128.bitselect(vsplat(Infinity), spread, flat);
   normalizeRow(pRaw, oA, pOut, qA, nS, f64x2.extract_lane(mean, 0), f64x2.extract_lane(std, 0));
   if (both) normalizeRow(pRaw, oB, pOut, qB, nS, f64x2.extract_lane(mean, 1), f64x2.extract_lane(std, 1));
 }

@@ -108,7 +108,8 @@ function loopNormalizeByDay(x: Float64Array, nDays: number, nS: number): Float64
     const mean = sum / n;
     let ss = 0;
     for (let s = 0; s < nS; s++) if (x[o + s] === x[o + s]) ss += (x[o + s] - mean) * (x[o + s] - mean);
-    const std = Math.sqrt(ss / n);
+    const spread = Math.sqrt(ss / n);
+    const std = spread <= Math.abs(mean) * 1e-12 ? Infinity : spread; // one repeated value, up to the rounding of its mean
     for (let s = 0; s < nS; s++) {
       const z = (x[o + s] - mean) / std;
       out[o + s] = z === z ? z : 0;
@@ -162,9 +163,11 @@ test('normalizeByDay, dailyIC and alphaIC give the bits of the plain loops (odd 
     day(2, () => 3.5, x); // constant day
     day(3, (s) => 1 + s * 1e-9, y); // spread under the guard
     day(4, (s) => (s % 2 ? Infinity : s), x); // infinities
+    day(5, () => 2 / 3, x); // constant day whose mean is not exact
     const zx = loopNormalizeByDay(x, nDays, nS);
     const zy = loopNormalizeByDay(y, nDays, nS);
     sameBits(normalizeByDay(x, nDays, nS), zx, `normalizeByDay ${nDays}x${nS}`);
+    if (nDays > 5) assert.ok(zx.subarray(5 * nS, 6 * nS).every((v) => v === 0), 'a constant day normalizes to 0 even when its mean is inexact');
     sameBits(dailyIC(x, y, nDays, nS), loopDailyIC(x, y, nDays, nS), `dailyIC raw ${nDays}x${nS}`);
     const daily = loopDailyIC(zx, zy, nDays, nS);
     sameBits(dailyIC(zx, zy, nDays, nS), daily, `dailyIC normalized ${nDays}x${nS}`);

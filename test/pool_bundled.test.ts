@@ -162,3 +162,18 @@ test('evaluatePool and `pool eval --json` on the test split equal direct computa
   assert.equal(byDates.status, 0, byDates.stderr);
   assert.deepEqual(JSON.parse(byDates.stdout), json);
 });
+
+test('GFN pool on the bundled data refuses constant alphas whose daily mean is inexact (the pools once took them for informative and novel)', async () => {
+  const data = await train();
+  const target = evaluateTarget(data);
+  const pool = new GfnPool({ capacity: 5, target, nDays: data.nDays, nStocks: data.nStocks });
+  // 2/3, 0.01 - 0 and -30 + slog1p(1) everywhere, as mined pools once held them.
+  for (const e of ['Inv(TsMed(Sub(Sign($open),-0.5),20))', 'Sub(0.01,TsMinMaxDiff(Sign($close),20))', 'Add(-30.0,SLog1p(Sign(SLog1p(Add($high,5.0)))))']) {
+    const raw = evaluateExpr(e, data);
+    const norm = normalizeByDay(raw, data.nDays, data.nStocks);
+    assert.ok(norm.every((v) => v === 0), `${e}: normalized values are all 0`);
+    const r = pool.tryAdd(e, raw, new Float32Array([1, 0, 0]));
+    assert.deepEqual([r.admitted, r.ic, r.novelty], [false, 0, 0], e);
+  }
+  assert.equal(pool.tryAdd('TsCorr($close,$volume,20)', evaluateExpr('TsCorr($close,$volume,20)', data), new Float32Array([0, 1, 0])).admitted, true);
+});
