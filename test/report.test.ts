@@ -69,6 +69,10 @@ test('combine, backtest and report run end to end; the report renders in Chromiu
   const html = join(run, 'report.html');
   const text = readFileSync(html, 'utf8');
   assert.doesNotMatch(text, /<script|https?:\/\/(?!www\.w3\.org)/, 'no script and no external resource');
+  assert.doesNotMatch(text, /\[object Object\]|undefined|:hover/, 'no stray object text or hover styles in the static SVGs');
+  // The backtest's headline cards name the segment it traded.
+  assert.match(text, /test annualised return \(after cost\)/);
+  assert.match(text, /test NAV max drawdown/);
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }).catch((e: Error) => {
     throw new Error(`cannot start ${CHROMIUM} (${e.message.split('\n')[0]}); install it with: apt-get install -y chromium`);
@@ -187,6 +191,7 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     [['combine', '--pool', pool, '--use-weights', '--threshold-ric', '0.05'], /--threshold-ric is for the adaptive combination; drop it, or drop --use-weights/],
     [['combine', '--pool', pool, '--train', '2016-01-01:2016-12-31'], /--valid starts \(2016-01-01\) on the train window's first day/],
     [['backtest', '--pred', run, '--ls-quantile', '0.2'], /--ls-quantile sets the long-short portfolio; add --long-short/],
+    [['backtest', '--pred', run, '--n-drop', '0'], /--n-drop 0 makes Qlib's TopkDropout sell every held stock each day/],
     [['eval', '--split', 'valid', '--exprs', run], /is a folder; give a text file/],
     [['mine', '--instrument', 'all', '--universe-file', pool], /give either --instrument or --universe-file, not both/],
     [['start', '--resume', run, '--seed', '5'], /drop --out, --full, --episodes and --seed/],

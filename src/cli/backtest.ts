@@ -36,7 +36,7 @@ export function registerBacktest(program: Command): void {
     .requiredOption('--pred <dir>', "output folder of 'alphasage combine' (pred.json + pred.f64)")
     .option('--segment <name>', 'days to trade: valid, test or all', choiceFlag('--segment', ['valid', 'test', 'all'] as const), 'test')
     .option('--topk <n>', 'stocks held', intFlag('--topk', 1), TOPK_DEFAULTS.topk)
-    .option('--n-drop <n>', 'held stocks swapped each day', intFlag('--n-drop', 0), TOPK_DEFAULTS.nDrop)
+    .option('--n-drop <n>', 'held stocks swapped each day (1 or more)', intFlag('--n-drop', 0), TOPK_DEFAULTS.nDrop)
     .option('--deal-price <p>', 'trade at the close or the open', choiceFlag('--deal-price', ['close', 'open'] as const), 'close')
     .option('--open-cost <x>', 'cost rate of a purchase', floatFlag('--open-cost', 0, 0.5), TOPK_DEFAULTS.openCost)
     .option('--close-cost <x>', 'cost rate of a sale', floatFlag('--close-cost', 0, 0.5), TOPK_DEFAULTS.closeCost)
@@ -63,6 +63,11 @@ export function registerBacktest(program: Command): void {
       if (!opts.longShort && lsOnly.length > 0) throw new UserError(`${lsOnly.join(' and ')} ${lsOnly.length > 1 ? 'set' : 'sets'} the long-short portfolio; add --long-short, or drop ${lsOnly.length > 1 ? 'them' : 'it'}.`);
       if (!existsSync(opts.pred) || !statSync(opts.pred).isDirectory()) {
         throw new UserError(`--pred ${opts.pred} is not a folder; pass the output folder of 'alphasage combine'.`);
+      }
+      if (opts.nDrop === 0) {
+        // Qlib's get_last_n(comb, 0) is comb[-0:], the whole list: every held stock is sold each day (or, with
+        // only_tradable, none). Neither is the buy-and-hold a reader expects of 0.
+        throw new UserError("--n-drop 0 makes Qlib's TopkDropout sell every held stock each day (Python's list[-0:] is the whole list); give 1 or more.");
       }
       if (opts.nDrop > opts.topk) throw new UserError(`--n-drop ${opts.nDrop} is larger than --topk ${opts.topk}; swap at most the stocks held.`);
       const pred = readPrediction(opts.pred);

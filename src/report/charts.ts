@@ -14,7 +14,9 @@ export function renderSvg(option: EChartsOption, width: number, height: number):
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: 'Helvetica, Arial, sans-serif' }, ...option });
-    return chart.renderToSVGString();
+    // The SVG is static: its :hover rules only promised interaction, and echarts writes a gradient's fill into
+    // them as "[object Object]" (the visual map's colour bar), which is invalid CSS.
+    return chart.renderToSVGString().replace(/\n?\.[\w-]+:hover \{[^}]*\}/g, '');
   } finally {
     chart.dispose();
   }

@@ -128,11 +128,14 @@ export function buildReportHtml(inp: ReportInputs, generatedAt = new Date()): st
     cards.push(['test IC', f4(c.windows.test.ic)], ['test RankIC', f4(c.windows.test.ric)], ['test ICIR', f4(c.windows.test.icir)]);
   }
   if (b) {
+    // The backtest may trade another segment than the test cards above: its cards say which.
+    const { first_day: from, last_day: to } = b.summary;
+    const segment = Object.entries(c?.windows ?? {}).find(([, w]) => w.start <= from && to <= w.end)?.[0] ?? `${from}..${to}`;
     cards.push(
-      ['annualised return (after cost)', p2(b.summary.strategy.annualized_return)],
-      ['excess return (after cost)', p2(b.summary.excess_return_with_cost.annualized_return)],
-      ['information ratio', f3(b.summary.excess_return_with_cost.information_ratio)],
-      ['max drawdown', p2(b.summary.strategy.nav_max_drawdown)],
+      [`${segment} annualised return (after cost)`, p2(b.summary.strategy.annualized_return)],
+      [`${segment} excess return (after cost)`, p2(b.summary.excess_return_with_cost.annualized_return)],
+      [`${segment} information ratio (excess)`, f3(b.summary.excess_return_with_cost.information_ratio)],
+      [`${segment} NAV max drawdown`, p2(b.summary.strategy.nav_max_drawdown)],
     );
   }
   if (cards.length > 0) sections.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${v}</div><div class="k">${escapeHtml(k)}</div></div>`).join('')}</div>`);
@@ -187,7 +190,7 @@ export function buildReportHtml(inp: ReportInputs, generatedAt = new Date()): st
     if (b.longShort) rows.push(riskRow(`Long-short (${b.longShort.quantile} quantiles, rebalanced every ${b.longShort.holding_period} days, after cost)`, b.longShort.stats));
     sections.push(
       `<h2>Backtest</h2><p>Qlib TopkDropout: hold ${st.topk}, swap the ${st.nDrop} worst each day for the best not held, deal at the ${st.dealPrice}, costs ${st.openCost} buy / ${st.closeCost} sell / min ${st.minCost}, account ${Number(st.account).toExponential(0)}; ${s.first_day}..${s.last_day} (${s.days} days). Annualised figures: mean × 252; IR: mean / std × √252; max drawdown of the summed daily series (Qlib's convention).</p>` +
-        table(['', 'annualised return', 'information ratio', 'max drawdown', 'annualised volatility'], rows) +
+        table(['', 'annualised return', 'information ratio', 'max drawdown (summed)', 'annualised volatility'], rows) +
         table(
           ['total return', 'benchmark total', 'NAV max drawdown', 'mean daily turnover', 'cost paid', 'cost / account', 'final value', 'stocks held'],
           [
