@@ -96,6 +96,14 @@ test('topQuantileReturn averages the top 20% by prediction', () => {
   close(topQuantileReturn(pred, ret, 1, 10)[0], 0.15);
 });
 
+test('topQuantileReturn: stocks tied at the cut share its places, so a flat prediction earns the mean return', () => {
+  const ret = Float64Array.from([0.05, -0.01, 0.02, 0.03, -0.04, 0.06, 0.01, 0, 0.02, -0.02]);
+  close(topQuantileReturn(new Float64Array(10).fill(1), ret, 1, 10)[0], ret.reduce((s, r) => s + r, 0) / 10);
+  // Top 2 of 10: stock 9 alone on top, then stocks 0, 3 and 5 tied for the second place (one place, three stocks).
+  const pred = Float64Array.from([2, 0, 0, 2, 0, 2, 0, 0, 0, 3]);
+  close(topQuantileReturn(pred, ret, 1, 10)[0], (-0.02 + (0.05 + 0.03 + 0.06) / 3) / 2);
+});
+
 // The metrics' former TypeScript loops, kept here as the bit-for-bit reference of the WebAssembly kernels
 // (assembly/metrics.ts adds the same terms in the same order).
 function loopNormalizeByDay(x: Float64Array, nDays: number, nS: number): Float64Array {

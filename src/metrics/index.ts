@@ -172,7 +172,10 @@ export function alphaRankIC(value: Float64Array, target: Float64Array | RankedTa
 /**
  * Per day: mean forward return of the top `q` share of stocks by prediction,
  * among stocks where both prediction and return are not NaN (at least one stock).
- * NaN for a day with no valid stock.
+ * NaN for a day with no valid stock. Stocks tied at the cut share its places
+ * (their mean return fills them), so ties are not broken by stock order: a
+ * prediction equal for every stock earns the day's mean return, not that of
+ * the first symbols.
  */
 export function topQuantileReturn(pred: Float64Array, fwdRet: Float64Array, nDays: number, nStocks: number, q = 0.2): Float64Array {
   const out = new Float64Array(nDays);
@@ -190,9 +193,17 @@ export function topQuantileReturn(pred: Float64Array, fwdRet: Float64Array, nDay
     const k = Math.max(1, Math.floor(n * q));
     // stable order: descending prediction, ties by stock order
     const day = Array.from(idx.subarray(0, n)).sort((i, j) => pred[o + j] - pred[o + i] || i - j);
+    // The tie group at the cut: sorted places [a, b) with a < k <= b.
+    const cut = pred[o + day[k - 1]];
+    let a = k - 1;
+    while (a > 0 && pred[o + day[a - 1]] === cut) a--;
+    let b = k;
+    while (b < n && pred[o + day[b]] === cut) b++;
     let sum = 0;
-    for (let i = 0; i < k; i++) sum += fwdRet[o + day[i]];
-    out[d] = sum / k;
+    for (let i = 0; i < a; i++) sum += fwdRet[o + day[i]];
+    let tied = 0;
+    for (let i = a; i < b; i++) tied += fwdRet[o + day[i]];
+    out[d] = (sum + (k - a) * (tied / (b - a))) / k;
   }
   return out;
 }
