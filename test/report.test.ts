@@ -166,7 +166,7 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
   const dangling = join(run, 'dangling');
   symlinkSync(join(run, 'nowhere'), dangling);
   const cases: Array<[string[], RegExp]> = [
-    [['combine', '--pool', pool, '--window', '1'], /--window must be in \[2/],
+    [['combine', '--pool', pool, '--window', '1'], /^alphasage: error: --window must be (in \[2|>= 2)/],
     [['combine', '--pool', pool, '--valid', '2016-12-31:2016-01-01'], /--valid ends \(2016-01-01\) before it starts/],
     [['combine', '--pool', pool, '--valid', '2016'], /--valid must be a split \(train, valid, test\) or START:END/],
     [['combine', '--pool', pool, '--use-weights', '--fit-weights'], /not both/],

@@ -7,11 +7,18 @@ import { isCalendarDate } from '../util/dates.js';
 import type { PoolFile } from '../pool/file.js';
 import { UserError } from '../util/errors.js';
 
+/** "in [a, b]", or ">= a" / "<= b" when the other end is open. */
+function range(min: number, max: number): string {
+  if (max === Infinity) return `>= ${min}`;
+  if (min === -Infinity) return `<= ${max}`;
+  return `in [${min}, ${max}]`;
+}
+
 export function intFlag(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
     if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be an integer, got '${value}'.`);
     const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in [${min}, ${max}], got ${n}.`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be ${range(min, max)}, got ${n}.`);
     return n;
   };
 }
@@ -21,7 +28,7 @@ export function floatFlag(name: string, min = -Infinity, max = Infinity) {
     const n = Number(value);
     // Decimal only: Number() would also read 0x10 as 16.
     if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(value) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'.`);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be in [${min}, ${max}], got ${n}.`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be ${range(min, max)}, got ${n}.`);
     return n;
   };
 }

@@ -10,8 +10,14 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
-      // Commander's own errors: one line, plus where to look for the fix.
-      outputError: (str, write) => write(str.trim().split('\n')[0] + ' (see --help)\n'),
+      // Commander's errors in the shape of the others (alphasage: error: ...), one line. A flag parser's own
+      // message names the flag and the fix, so commander's preamble before it goes; its native errors
+      // (unknown option, missing argument) point to --help.
+      outputError: (str, write) => {
+        const line = str.trim().split('\n')[0].replace(/^error: /, '');
+        const parsed = /^option '[^']*' argument '.*' is invalid\. (--.+)$/.exec(line);
+        write(`alphasage: error: ${parsed ? parsed[1] : `${line} (see --help)`}\n`);
+      },
     });
   registerCommands(program);
   return program;

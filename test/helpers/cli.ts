@@ -21,8 +21,8 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A user error: exit code 2, exactly one line on stderr, no stack trace. */
+/** A user error: exit code 2, exactly one line on stderr (alphasage: error: ...), no stack trace. */
 export function isCleanUserError(r: CliResult): boolean {
   const lines = r.stderr.trim().split('\n').filter((l) => !/npm warn/i.test(l));
-  return r.status === 2 && lines.length === 1 && !/\n\s+at /.test(r.stderr);
+  return r.status === 2 && lines.length === 1 && lines[0].startsWith('alphasage: error: ') && !/\n\s+at /.test(r.stderr);
 }
