@@ -149,8 +149,9 @@ test('evaluatePool and `pool eval --json` on the test split equal direct computa
   writePoolFile(file, pool);
   const cli = runCli(['pool', 'eval', file, '--split', 'test', '--json']);
   assert.equal(cli.status, 0, cli.stderr);
-  const json = JSON.parse(cli.stdout) as { members: Record<string, unknown>[]; ensemble: Record<string, number> };
-  assert.deepEqual(Object.keys(json), ['members', 'ensemble']);
+  const json = JSON.parse(cli.stdout) as { data: Record<string, unknown>; members: Record<string, unknown>[]; ensemble: Record<string, number> };
+  assert.deepEqual(Object.keys(json), ['data', 'members', 'ensemble']);
+  assert.deepEqual(json.data, { first_day: '2017-01-03', last_day: '2017-12-20', n_days: 245, n_stocks: 505, qlib_dir: null, universe: 'all' });
   assert.deepEqual(Object.keys(json.ensemble), ['ic', 'icir', 'rank_ic', 'rank_icir']);
   json.members.forEach((m, i) => {
     assert.deepEqual(Object.keys(m), ['expr', 'weight', 'ic', 'rank_ic']);

@@ -1,5 +1,6 @@
 /** `alphasage pool show|eval`: inspect a pool file, and evaluate it on a window. */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { daySpan, loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
 import { evaluatePool, readPoolFile, type PoolEvaluation, type PoolFile } from '../pool/index.js';
 import { jsonNumberReplacer } from '../util/atomic.js';
@@ -85,7 +86,7 @@ export function registerPool(program: Command): void {
     .option('--qlib-dir <dir>', "Qlib data folder (default: the one the pool was mined on, else the bundled S&P 500 set)")
     .option('--universe <name>', "universe (instruments/<name>.txt) (default: the pool's, else all)")
     .option('--universe-file <file>', 'a Qlib instruments file instead of --universe')
-    .option('--json', 'print {"members": [...], "ensemble": {...}} as JSON', false)
+    .option('--json', 'print {"data": {days, stocks, folder, universe}, "members": [...], "ensemble": {...}} as JSON', false)
     .action(async (file: string, opts: { split?: string; start?: string; end?: string; qlibDir?: string; universe?: string; universeFile?: string; json: boolean }) => {
       if (opts.universe !== undefined && opts.universeFile !== undefined) throw new UserError('give either --universe or --universe-file, not both.');
       const poolFile = readPoolFile(file);
@@ -97,8 +98,16 @@ export function registerPool(program: Command): void {
       const data = loadStockData({ qlibDir, universe: source.universe, universeFile: source.universeFile, start: window.start, end: window.end });
       const result = evaluatePool(poolFile, data);
       if (opts.json) {
-        // Exactly the documented shape, members in file order; NaN as null.
+        // Exactly the documented shape, members in file order; NaN as null. `data`: what the numbers were computed on.
         const out = {
+          data: {
+            first_day: data.dates[data.backtrack],
+            last_day: data.dates[data.backtrack + data.nDays - 1],
+            n_days: data.nDays,
+            n_stocks: data.nStocks,
+            qlib_dir: source.qlibDir !== undefined ? resolve(source.qlibDir) : null,
+            universe: source.universeFile !== undefined ? resolve(source.universeFile) : (source.universe ?? 'all'),
+          },
           members: result.members.map((m) => ({ expr: m.expr, weight: m.weight, ic: m.ic, rank_ic: m.rank_ic })),
           ensemble: { ic: result.ensemble.ic, icir: result.ensemble.icir, rank_ic: result.ensemble.rank_ic, rank_icir: result.ensemble.rank_icir },
         };
