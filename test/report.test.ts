@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { readPrediction } from '../src/combine/predFile.js';
+import { bundledCacheDir, loadStockData, SPLITS } from '../src/data/index.js';
+import { evaluateTarget } from '../src/expr/index.js';
 import { isCleanUserError, ROOT, runCli } from './helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -201,4 +203,32 @@ test('bad flags and inputs give one clear line and exit code 2', () => {
     assert.ok(isCleanUserError(r), `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
   }
+});
+
+test('a prediction equal for every stock: RET is the mean return (no tie broken by stock order) and backtest says its picks are by order', () => {
+  const run = makeRun();
+  const pool = join(run, 'flat.json');
+  writeFileSync(pool, JSON.stringify({ exprs: ['Sign($close)'], weights: [1] })); // prices are positive: 1 everywhere
+  const out = join(run, 'flat');
+  const c = runCli(['combine', '--pool', pool, '--use-weights', '--out', out]);
+  assert.equal(c.status, 0, c.stderr);
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { windows: Record<string, { ic: number; ret: number }> };
+  assert.equal(metrics.windows.test.ic, 0);
+  // Each test day's ret is the mean 20-day forward return of all stocks / 20.
+  const data = loadStockData({ qlibDir: bundledCacheDir(), ...SPLITS.test });
+  const target = evaluateTarget(data);
+  const daily = readFileSync(join(out, 'daily.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((f) => f[1] === 'test');
+  assert.equal(daily.length, data.nDays);
+  daily.forEach((f, d) => {
+    let sum = 0;
+    let n = 0;
+    for (let s = 0; s < data.nStocks; s++) {
+      const r = target[d * data.nStocks + s];
+      if (r === r) (sum += r), n++;
+    }
+    assert.ok(Math.abs(Number(f[4]) - sum / n / 20) < 1e-12, `${f[0]}: ret ${f[4]}, mean ${sum / n / 20}`);
+  });
+  const bt = runCli(['backtest', '--pred', out]);
+  assert.equal(bt.status, 0, bt.stderr);
+  assert.match(bt.stdout, /note: on 245 of 245 days the prediction is the same for every stock; Qlib's TopkDropout then picks by the stocks' order/);
 });

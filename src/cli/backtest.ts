@@ -80,6 +80,10 @@ export function registerBacktest(program: Command): void {
       const { market, signal, from, matchedStocks } = loadMarketForPrediction(qlibDir, pred, seg[0], seg[1]);
       if (opts.topk > matchedStocks) throw new UserError(`--topk ${opts.topk} exceeds the ${matchedStocks} stocks of the prediction that ${qlibDir} has prices for; lower it, or pass the --qlib-dir the prediction was made on.`);
       if (matchedStocks < meta.shape[1]) console.log(`note: ${qlibDir} has prices for ${matchedStocks} of the prediction's ${meta.shape[1]} stocks; the portfolio picks among those.`);
+      const flat = flatDays(signal, market.nStocks, from, market.nDays);
+      if (flat > 0) {
+        console.log(`note: on ${flat} of ${market.nDays - from} days the prediction is the same for every stock; Qlib's TopkDropout then picks by the stocks' order in the universe, which says nothing about the prediction.`);
+      }
       const days = market.dates.slice(from);
 
       let bench: BenchmarkSeries;
@@ -127,4 +131,22 @@ export function registerBacktest(program: Command): void {
       }
       console.log(`wrote ${relative(process.cwd(), dir) || '.'}/backtest.json and backtest_daily.csv`);
     });
+}
+
+/** Days in [from, nDays) whose signal has one value for every stock that has one (and at least two such stocks). */
+function flatDays(signal: Float64Array, nStocks: number, from: number, nDays: number): number {
+  let flat = 0;
+  for (let d = from; d < nDays; d++) {
+    let first = NaN;
+    let n = 0;
+    let same = true;
+    for (let s = 0; s < nStocks && same; s++) {
+      const v = signal[d * nStocks + s];
+      if (v !== v) continue;
+      if (n++ === 0) first = v;
+      else if (v !== first) same = false;
+    }
+    if (same && n > 1) flat++;
+  }
+  return flat;
 }
