@@ -14,7 +14,7 @@ import { ld, st, vld, vsplat, vst } from './memory';
   return v128.load64_lane(p + ((<usize>(oB + s)) << 3), v128.load64_zero(p + ((<usize>(oA + s)) << 3)), 1);
 }
 
-/** Relative std at or below which a day counts as one repeated value (src/metrics FLAT_DAY_STD). */
+/** Relative std at or below which a day counts as one repeated value (README, mine: flat days). */
 const FLAT_DAY_STD: f64 = 1e-12;
 
 /** out[oOut ..] = (raw[oIn ..] - mean) / std over nS cells, NaN (and 0 / 0) as 0. */

@@ -137,6 +137,12 @@ test('eval says why a line is out of the data range, and reads a JSON list of ex
     assert.match(r.stdout, /0\s+TsMean\(\$close,500\)\s+out_of_data_range/);
     assert.match(r.stdout, /^out_of_data_range line 0: 'TsMean\(\$close,500\)' reads 499 days back and 0 ahead; the data holds 100 and 30: shorten/m);
     assert.match(r.stdout, /1\s+\$close\s+-?\d\.\d{4}/);
+    // A pool the Python tools wrote (bare NaN words) is read as pool eval reads it.
+    const py = join(dir, 'py.json');
+    writeFileSync(py, '{"exprs": ["$close"], "weights": [NaN], "ics": [NaN]}');
+    const fromPython = runCli(['eval', ...WINDOW, '--exprs', py]);
+    assert.equal(fromPython.status, 0, fromPython.stderr);
+    assert.match(fromPython.stdout, /0\s+\$close\s+-?\d\.\d{4}/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

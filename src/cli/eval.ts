@@ -13,6 +13,7 @@ import { SPLIT_NAMES, resolveWindow } from '../data/splits.js';
 import { loadStockData } from '../data/stockData.js';
 import { evaluateTarget, isOutOfRangeError, operatorReference, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
 import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
+import { pythonJsonToStrict } from '../pool/file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { choiceFlag, dateFlag, nanRankIcNote, outDirFlag } from './common.js';
@@ -49,7 +50,7 @@ export function readExpressionFile(path: string): string[] {
   if (/^\s*[[{]/.test(text)) {
     let pool: unknown;
     try {
-      pool = JSON.parse(text);
+      pool = JSON.parse(pythonJsonToStrict(text.replace(/^\uFEFF/, ''))); // a pool written by the Python tools: bare NaN words
     } catch (e) {
       throw new UserError(`--exprs ${path}: looks like JSON but does not parse (${(e as Error).message}); give a pool file {"exprs": [...]} or one expression per line.`);
     }

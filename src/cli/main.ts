@@ -1,6 +1,6 @@
 /**
  * The `alphasage` command line. Each command lives in its own file and exports
- * `register(program)`. User errors print one line and exit with code 2.
+ * a `register<Command>(program)` that commands.ts calls. User errors print one line and exit with code 2.
  */
 import { CommanderError } from 'commander';
 import { isUserError } from '../util/errors.js';

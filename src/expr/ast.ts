@@ -5,7 +5,7 @@
  * token tree (the graph encoder walks it directly).
  */
 import { FEATURES, type FeatureName } from '../data/types.js';
-import { OPERATOR_BY_NAME, type OperatorInfo } from './operators.js';
+import { isFeaturedResult, OPERATOR_BY_NAME, type OperatorInfo } from './operators.js';
 
 export interface FeatureExpr {
   readonly type: 'feature';
@@ -61,12 +61,7 @@ export function isFeatured(e: Expr): boolean {
       return false;
     case 'op': {
       const operands = e.op.kind === 'rolling' || e.op.kind === 'pairRolling' ? e.args.slice(0, -1) : e.args;
-      return e.op.name === 'Greater' || e.op.name === 'Less' ? operands.every(isFeatured) : operands.some(isFeatured);
+      return isFeaturedResult(e.op, operands.map(isFeatured));
     }
   }
-}
-
-/** Number of tokens (nodes, windows included). */
-export function exprSize(e: Expr): number {
-  return e.type === 'op' ? 1 + e.args.reduce((s, a) => s + exprSize(a), 0) : 1;
 }

@@ -6,8 +6,9 @@
  */
 import { UserError } from '../util/errors.js';
 import { constExpr, featureExpr, isFeatured, windowExpr, type Expr } from './ast.js';
-import { printExpr } from './text.js';
-import { formatConstant, N_ACTIONS, SEP_ID, tokenName, VOCAB, VOCAB_SIZE, BEG_ID, tokenId } from './vocab.js';
+import { isFeaturedResult } from './operators.js';
+import { formatPythonFloat, printExpr } from './text.js';
+import { N_ACTIONS, SEP_ID, tokenName, VOCAB, VOCAB_SIZE, BEG_ID, tokenId } from './vocab.js';
 
 /** State slots including BEG (SPEC §2.3 / §5): at most MAX_TOKENS tokens after BEG. */
 export const MAX_STATE_LEN = 20;
@@ -159,8 +160,7 @@ export class ExprBuilder {
         const args = this.exprs.splice(this.exprs.length - k, k);
         const kinds = this.items.splice(this.items.length - k, k);
         const operands = t.op.kind === 'rolling' || t.op.kind === 'pairRolling' ? kinds.slice(0, -1) : kinds;
-        const greaterLess = t.op.name === 'Greater' || t.op.name === 'Less';
-        const featured = greaterLess ? operands.every((x) => x === Item.Featured) : operands.some((x) => x === Item.Featured);
+        const featured = isFeaturedResult(t.op, operands.map((x) => x === Item.Featured));
         this.exprs.push({ type: 'op', op: t.op, args });
         this.items.push(featured ? Item.Featured : Item.Plain);
         return;
@@ -201,7 +201,7 @@ export function exprToTokens(e: Expr): number[] {
         name = `$${x.feature}`;
         break;
       case 'const':
-        name = formatConstant(x.value);
+        name = formatPythonFloat(x.value);
         break;
       case 'window':
         name = String(x.value);

@@ -43,9 +43,7 @@ export function isOutOfRangeError(e: unknown): e is OutOfRangeError {
   return e instanceof OutOfRangeError;
 }
 
-/** The label: 20-day forward return. */
-export const TARGET_EXPR = 'Ref($close,-20)/$close-1';
-/** The label in the function form. */
+/** The label, Ref($close,-20)/$close-1: the 20-day forward return. */
 export const TARGET_EXPR_TREE: Expr = parseExpr('Sub(Div(Ref($close,-20),$close),1.0)');
 
 export interface EvalOptions {

@@ -14,8 +14,13 @@ export interface OperatorInfo {
   readonly kind: OperatorKind;
   /** Operands including the window for rolling kinds (unary 1, binary 2, rolling 2, pair rolling 3). */
   readonly arity: number;
-  /** Operand order does not matter (graph encoder: one shared relation type). */
+  /** Operand order does not matter (binary operators: the graph encoder gives both operands one relation type). */
   readonly commutative: boolean;
+  /**
+   * The result depends on a feature only when every operand does (SPEC §2.3: Greater and Less, whose
+   * max / min with a constant can be that constant); otherwise one featured operand suffices.
+   */
+  readonly featuredOnlyIfAll: boolean;
   /** One line for docs and `--help`. */
   readonly doc: string;
   /** The numeric implementation (src/expr/kernels); its kind equals `kind`. */
@@ -27,14 +32,16 @@ const unary = (name: string, doc: string, run: UnaryKernel, crossSection = false
   kind: 'unary',
   arity: 1,
   commutative: false,
+  featuredOnlyIfAll: false,
   doc,
   kernel: { kind: 'unary', run, crossSection },
 });
-const binary = (name: string, commutative: boolean, doc: string, run: BinaryKernel): OperatorInfo => ({
+const binary = (name: string, commutative: boolean, doc: string, run: BinaryKernel, featuredOnlyIfAll = false): OperatorInfo => ({
   name,
   kind: 'binary',
   arity: 2,
   commutative,
+  featuredOnlyIfAll,
   doc,
   kernel: { kind: 'binary', run },
 });
@@ -43,6 +50,7 @@ const rolling = (name: string, doc: string, run: RollingKernel, rows: RowSpan = 
   kind: 'rolling',
   arity: 2,
   commutative: false,
+  featuredOnlyIfAll: false,
   doc,
   kernel: { kind: 'rolling', run, rows },
 });
@@ -51,6 +59,7 @@ const pairRolling = (name: string, doc: string, run: PairRollingKernel): Operato
   kind: 'pairRolling',
   arity: 3,
   commutative: false,
+  featuredOnlyIfAll: false,
   doc,
   kernel: { kind: 'pairRolling', run },
 });
@@ -67,8 +76,8 @@ export const OPERATORS: readonly OperatorInfo[] = [
   binary('Mul', true, 'x * y', K.mulKernel),
   binary('Div', false, 'x / y', K.divKernel),
   binary('Pow', false, 'x ** y', K.powKernel),
-  binary('Greater', false, 'elementwise max', K.greaterKernel),
-  binary('Less', false, 'elementwise min', K.lessKernel),
+  binary('Greater', false, 'elementwise max', K.greaterKernel, true),
+  binary('Less', false, 'elementwise min', K.lessKernel, true),
   rolling('Ref', 'x, d days ago (negative d: future)', K.refKernel, 'shift'),
   rolling('TsMean', 'rolling mean', K.tsMeanKernel),
   rolling('TsSum', 'rolling sum', K.tsSumKernel),
@@ -114,4 +123,9 @@ export function operatorReference(): string {
     `(d: a window in days; the miner writes ${WINDOWS.join(', ')}):`,
     ...OPERATORS.map((op) => `  ${operatorSignature(op).padEnd(width)}${op.doc}`),
   ].join('\n');
+}
+
+/** Whether an operator's result is featured (SPEC §2.3), given whether each operand (windows excluded) is. */
+export function isFeaturedResult(op: OperatorInfo, operandsFeatured: readonly boolean[]): boolean {
+  return op.featuredOnlyIfAll ? operandsFeatured.every(Boolean) : operandsFeatured.some(Boolean);
 }

@@ -1,10 +1,11 @@
 /**
- * The 63-action vocabulary (SPEC §2.1): BEG, 36 operators, 6 features,
+ * The 63-token vocabulary (SPEC §2.1): BEG, 36 operators, 6 features,
  * 5 windows, 14 constants, SEP. Token id = index in VOCAB.
  * The miner's action ids are token ids minus one (BEG is never an action).
  */
 import { FEATURES, type FeatureName } from '../data/types.js';
 import { CONSTANTS, OPERATORS, WINDOWS, type OperatorInfo } from './operators.js';
+import { formatPythonFloat } from './text.js';
 
 export type Token =
   | { readonly type: 'BEG' }
@@ -28,10 +29,6 @@ export const BEG_ID = 0;
 export const SEP_ID = VOCAB_SIZE - 1;
 /** Number of actions the forward policy chooses from (every token but BEG). */
 export const N_ACTIONS = VOCAB_SIZE - 1; // 62
-export const OP_OFFSET = 1;
-export const FEATURE_OFFSET = OP_OFFSET + OPERATORS.length;
-export const WINDOW_OFFSET = FEATURE_OFFSET + FEATURES.length;
-export const CONST_OFFSET = WINDOW_OFFSET + WINDOWS.length;
 
 /** Action id (0..61) <-> token id (1..62). */
 export const actionToTokenId = (action: number): number => action + 1;
@@ -51,13 +48,8 @@ export function tokenName(t: Token): string {
     case 'window':
       return String(t.value);
     case 'const':
-      return formatConstant(t.value);
+      return formatPythonFloat(t.value);
   }
-}
-
-/** Python float form: -30.0, 0.01, 5.0. */
-export function formatConstant(v: number): string {
-  return Number.isInteger(v) ? `${v}.0` : String(v);
 }
 
 const ID_BY_NAME = new Map<string, number>(VOCAB.map((t, i) => [tokenName(t), i]));

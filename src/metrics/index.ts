@@ -6,7 +6,8 @@
 import { wasmDailyIC, wasmDailyNormalizedIC, wasmDailyRankIC, wasmNormalizeByDay, wasmRankDays } from '../expr/wasm/index.js';
 
 /**
- * Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0.
+ * Per day: (x - mean) / population std over non-NaN cells; every NaN (including 0/0) becomes 0. A day
+ * whose std is within 1e-12 of |mean| is one repeated value up to the rounding of its mean: all 0, as 0/0.
  * `out` may be x (in place). Runs in WebAssembly (assembly/metrics.ts).
  */
 export function normalizeByDay(x: Float64Array, nDays: number, nStocks: number, out = new Float64Array(nDays * nStocks)): Float64Array {

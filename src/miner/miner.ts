@@ -1,9 +1,9 @@
 /**
  * The GFlowNet mining loop (SPEC §5). Per window of `updateFreq` episodes:
- * sample the window's trajectories together with the current policy, then
- * episode by episode evaluate the expression, offer it to the GFN pool and
- * compute its reward (the pool changes after every episode, so this stays
- * sequential), then one trajectory-balance update (one forward pass per
+ * sample the window's trajectories together with the current policy, evaluate
+ * and stage the window's expressions, then episode by episode offer each to
+ * the GFN pool and compute its reward (the pool changes after every episode,
+ * so this stays sequential), then one trajectory-balance update (one forward pass per
  * trajectory covers all its steps) and an Adam step. Every `logFreq`
  * episodes: a metrics record, pool_<episode>.json and an atomic checkpoint.
  *

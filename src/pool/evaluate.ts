@@ -56,19 +56,20 @@ function memberError(err: unknown, index: number): UserError {
 }
 
 /**
- * Members in file order: ic = mean daily Pearson of the normalized value and
- * normalized target; rank_ic on raw value and raw target. Ensemble: the
- * weighted sum of normalized members, scored the same way as an alpha; ICIR
- * and RankICIR are mean / std over days (std with the n-1 divisor, as the
- * combination stage reports IC_STD).
- */
-/**
  * Per-expression results on one window, reusable across calls (the miner
  * scores its pool on the test window at every log, and members change
  * slowly): normalized values, IC and RankIC. Keyed by expression text.
  */
 export type PoolMemberCache = Map<string, { normalized: Float64Array; ic: number; rank_ic: number }>;
 
+/**
+ * Members in file order: ic = mean daily Pearson of the normalized value and
+ * normalized target; rank_ic on raw value and raw target. Ensemble: the
+ * weighted sum of normalized members, scored the same way as an alpha (as the
+ * miner scores its pool); ICIR and RankICIR are mean / std over days, std with
+ * the n-1 divisor. (combine --use-weights scores the same sum as a prediction:
+ * raw against the raw target, and its IC_STD guard, so its IC can differ.)
+ */
 export function evaluatePool(pool: PoolFile, data: StockData, cache?: PoolMemberCache): PoolEvaluation {
   if (pool.exprs.length === 0) throw new UserError('the pool has no expressions; nothing to evaluate.');
   const { nDays, nStocks } = data;

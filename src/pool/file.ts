@@ -37,7 +37,7 @@ export interface PoolFile {
  * Python's json.dump writes NaN / Infinity / -Infinity as bare words, which
  * JSON.parse rejects: read them as null (outside strings only).
  */
-function pythonJsonToStrict(text: string): string {
+export function pythonJsonToStrict(text: string): string {
   return text.replace(/"(?:[^"\\]|\\.)*"|-?\bInfinity\b|\bNaN\b/g, (m) => (m.startsWith('"') ? m : 'null'));
 }
 

@@ -12,7 +12,6 @@ import { adamWeights, DEFAULT_L1, exactL1Weights, leastSquaresWeights, poolObjec
 
 /** How weights are fitted: the AlphaGen Adam procedure, the exact least squares of the quadratic, or the exact L1-penalised optimum. */
 export type WeightSolver = 'adam' | 'lstsq' | 'exact-l1';
-export const WEIGHT_SOLVERS: readonly WeightSolver[] = ['adam', 'lstsq', 'exact-l1'];
 
 export interface LinearPoolOptions {
   capacity: number;
@@ -37,7 +36,7 @@ export interface LinearPoolOptions {
 export interface LinearTryResult {
   /** The newcomer is in the pool afterwards. */
   admitted: boolean;
-  /** 'duplicate': some mutual IC > 0.99; 'evicted': it had the smallest |weight| past capacity. */
+  /** 'duplicate': some mutual IC > 0.99; 'evicted': it had the smallest |weight| past capacity; 'nan': its IC is not finite. */
   rejectedBecause?: 'duplicate' | 'evicted' | 'nan';
   /** The member that left to make room, if any. */
   evicted?: string;

@@ -62,10 +62,6 @@ export function normalizeAlpha(raw: Float64Array, nDays: number, nStocks: number
   return normalizeAlphaInto(raw, nDays, nStocks, allocateAlpha(nDays, nStocks, arena));
 }
 
-/** An independent copy (a scratch candidate that is being admitted). */
-export function copyAlpha(a: NormalizedAlpha): NormalizedAlpha {
-  return { values: a.values.slice(), dayMean: a.dayMean.slice(), dayStd: a.dayStd.slice() };
-}
 
 /** Wraps values that are already normalized (no NaN), e.g. restored from a checkpoint. */
 export function fromNormalizedValues(values: Float64Array, nDays: number, nStocks: number): NormalizedAlpha {

@@ -18,7 +18,7 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, jsonNumberReplacer, 2) + '\n');
 }
 
-/** JSON has no NaN/Infinity: write them as null (as the Python reference does). */
+/** JSON has no NaN/Infinity: write them as null (Python's json.dump would write bare NaN words; pool files read both). */
 export function jsonNumberReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
   return value;
