@@ -7,7 +7,9 @@
  * loss per episode over `update_freq` episodes before stepping Adam).
  *
  * Masks are the exact ones used while sampling (including early-stop
- * masking), so log P_F is the probability the sampler actually used.
+ * masking), so log P_F is the probability the sampler used, up to dropout:
+ * the lstm and transformer encoders sample without it and train with it
+ * (gnn has none). Trajectory balance holds off-policy, so this is sound.
  */
 import { N_ACTIONS } from '../expr/vocab.js';
 import { tf } from '../model/tf.js';
