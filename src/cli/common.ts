@@ -1,4 +1,4 @@
-/** Shared flag parsers for the CLI: each throws a UserError naming the flag and the fix. */
+/** Shared CLI helpers: flag parsers (each throws an error naming the flag and the fix), the data a pool command reads, table notes. */
 import { InvalidArgumentError } from 'commander';
 import { existsSync, lstatSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
