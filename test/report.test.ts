@@ -230,5 +230,34 @@ test('a prediction equal for every stock: RET is the mean return (no tie broken 
   });
   const bt = runCli(['backtest', '--pred', out]);
   assert.equal(bt.status, 0, bt.stderr);
-  assert.match(bt.stdout, /note: on 245 of 245 days the prediction is the same for every stock; Qlib's TopkDropout then picks by the stocks' order/);
+  assert.match(bt.stdout, /note: on 245 of 245 days the prediction is the same for every stock; TopkDropout then pick by the stocks' order/);
+});
+
+test('a test window without data is said to be one, in combine, metrics.txt, the report and backtest; a one-stock universe is refused', () => {
+  const run = makeRun();
+  // Every membership ends before the test window (2017).
+  const all = readFileSync(join(bundledCacheDir(), 'instruments', 'all.txt'), 'utf8').trim().split('\n');
+  const universe = join(run, 'until2016.txt');
+  writeFileSync(universe, all.map((l) => l.split('\t')).filter((f) => f[1] < '2016-01-01').map((f) => `${f[0]}\t${f[1]}\t2016-12-31`).join('\n') + '\n');
+  const out = join(run, 'empty_test');
+  const c = runCli(['combine', '--pool', join(run, 'pool.json'), '--universe-file', universe, '--out', out]);
+  assert.equal(c.status, 0, c.stderr);
+  const note = /no test day has a stock with both a prediction and a target value \(no data for the universe there\?\): the test metrics are 0 by convention/;
+  assert.match(c.stdout, note);
+  assert.match(readFileSync(join(out, 'metrics.txt'), 'utf8'), note);
+  assert.ok((JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { notes: string[] }).notes.some((n) => note.test(n)));
+  const bt = runCli(['backtest', '--pred', out]);
+  assert.equal(bt.status, 0, bt.stderr);
+  assert.match(bt.stdout, /note: no stock was ever held/);
+  const rep = runCli(['report', out, '--out', join(run, 'empty.html')]);
+  assert.equal(rep.status, 0, rep.stderr);
+  assert.match(readFileSync(join(run, 'empty.html'), 'utf8'), /No test day has a stock with both a prediction and a target value/);
+
+  const one = join(run, 'one.txt');
+  writeFileSync(one, 'AAPL\t2013-02-08\t2018-02-07\n');
+  for (const args of [['eval', '--split', 'train', '--expr', '$close', '--universe-file', one], ['combine', '--pool', join(run, 'pool.json'), '--universe-file', one, '--out', join(run, 'one_c')]]) {
+    const r = runCli(args);
+    assert.ok(isCleanUserError(r), `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /the universe has 1 stock in this window, and a cross-sectional IC needs at least 2/);
+  }
 });

@@ -82,7 +82,7 @@ export function registerBacktest(program: Command): void {
       if (matchedStocks < meta.shape[1]) console.log(`note: ${qlibDir} has prices for ${matchedStocks} of the prediction's ${meta.shape[1]} stocks; the portfolio picks among those.`);
       const flat = flatDays(signal, market.nStocks, from, market.nDays);
       if (flat > 0) {
-        console.log(`note: on ${flat} of ${market.nDays - from} days the prediction is the same for every stock; Qlib's TopkDropout then picks by the stocks' order in the universe, which says nothing about the prediction.`);
+        console.log(`note: on ${flat} of ${market.nDays - from} days the prediction is the same for every stock; TopkDropout${opts.longShort ? ' and the long-short legs' : ''} then pick by the stocks' order in the universe, which says nothing about the prediction.`);
       }
       const days = market.dates.slice(from);
 
@@ -123,6 +123,9 @@ export function registerBacktest(program: Command): void {
         long_short: ls ?? null,
       });
       console.log(formatBacktestSummary(out.summary, out.longShort?.summary));
+      if (out.summary.mean_holdings === 0) {
+        console.log('note: no stock was ever held (no day had stocks with both a prediction and a price): the strategy sat in cash, and its ratios are not a measurement.');
+      }
       // Qlib's rules let a sale cost more than it brings (the minimum cost): on a small account cash goes below 0.
       const short = out.topk.filter((d) => d.cash < 0);
       if (short.length > 0) {

@@ -6,7 +6,6 @@ import { PACKAGE_ROOT, resolveQlibDir, SPLITS } from '../data/index.js';
 import { runCombine, type CombineSettings, type DateWindow } from '../combine/run.js';
 import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
-import { PEARSON_STD_GUARD } from '../metrics/index.js';
 import { UserError } from '../util/errors.js';
 import { camel, floatFlag, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
 
@@ -128,18 +127,13 @@ export function registerCombine(program: Command): void {
           : `static combination (${opts.fitWeights ? 'weights fitted on the train window' : "the pool's weights"})`;
       console.log(`${pool.exprs.length} alphas, ${what}; valid ${fmtRange(opts.valid)}, test ${fmtRange(opts.test)}`);
       console.log(r.table);
-      for (const seg of ['valid', 'test'] as const) {
-        const guarded = r.daily[seg].icGuardDays;
-        if (guarded === 0) continue;
-        const days = r.segments[seg][1] - r.segments[seg][0];
-        console.log(
-          `note: on ${guarded} of ${days} ${seg} days the prediction's cross-sectional std is below ${PEARSON_STD_GUARD}, where the reference's Pearson divides by 1: IC is near 0 there (RankIC is not affected).`,
-        );
-      }
+      for (const note of r.notes) console.log(note);
       if (r.selections) {
         const kept = r.selections.map((s) => s.fit.coef.filter((c) => c !== 0).length);
         const fallback = r.selections.filter((s) => s.fallback).length;
-        console.log(`alphas in the fit: ${(kept.reduce((a, b) => a + b, 0) / kept.length).toFixed(1)} a day on average (min ${Math.min(...kept)}, max ${Math.max(...kept)}); ${fallback} days fell back to the single best alpha`);
+        const interceptOnly = kept.filter((k) => k === 0).length;
+        const why = interceptOnly > 0 ? `; on ${interceptOnly} days no alpha stayed in the fit (no variance left after the intercept, e.g. no values): the prediction is the intercept alone` : '';
+        console.log(`alphas in the fit: ${(kept.reduce((a, b) => a + b, 0) / kept.length).toFixed(1)} a day on average (min ${Math.min(...kept)}, max ${Math.max(...kept)}); ${fallback} days fell back to the single best alpha${why}`);
       }
       const rel = relative(process.cwd(), out) || '.';
       console.log(`wrote ${rel}/ (metrics.json + metrics.txt, daily.csv, pred.f64 + pred.json, pool.json, mutual_ic.json${r.selections ? ', selection.json' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { resolveQlibDir } from '../data/bundled.js';
 import { assertQlibDir } from '../data/qlib.js';
 import { SPLIT_NAMES, resolveWindow } from '../data/splits.js';
-import { loadStockData } from '../data/stockData.js';
+import { loadStockData, requireCrossSection } from '../data/stockData.js';
 import { evaluateTarget, isOutOfRangeError, operatorReference, parseExpr, printExpr, withExprValues, type Expr } from '../expr/index.js';
 import { alphaIC, alphaRankIC, RankedTarget } from '../metrics/index.js';
 import { pythonJsonToStrict } from '../pool/file.js';
@@ -105,6 +105,7 @@ export function registerEval(program: Command): void {
       const qlibDir = await resolveQlibDir(opts.qlibDir);
       assertQlibDir(qlibDir);
       const data = loadStockData({ qlibDir, universe: opts.universe, universeFile: opts.universeFile, start: window.start, end: window.end });
+      requireCrossSection(data, 'eval');
       const { nDays, nStocks } = data;
       const target = evaluateTarget(data);
       const rankedTarget = new RankedTarget(target, nDays, nStocks); // ranked once for every line's RankIC

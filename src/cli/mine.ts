@@ -162,7 +162,7 @@ const fmt = (x: number | null | undefined, digits = 4): string => (x === null ||
 
 export function formatLogLine(r: LogRecord, total: number): string {
   return (
-    `episode ${r.episode}/${total} | pool ${r.pool_size} | best IC ${fmt(r.best_ic)} | test IC ${fmt(r.test_ic)} RankIC ${fmt(r.test_rank_ic)}` +
+    `episode ${r.episode}/${total} | pool ${r.pool_size} | best IC ${fmt(r.pool_size > 0 ? r.best_ic : undefined)} | test IC ${fmt(r.test_ic)} RankIC ${fmt(r.test_rank_ic)}` +
     ` | loss ${r.loss === null ? '-' : r.loss.toFixed(1)} | log Z ${r.log_z.toFixed(4)} | mean R ${r.mean_reward.toFixed(4)} | valid ${(100 * r.valid_ratio).toFixed(0)}% | ${r.episodes_per_s.toFixed(1)} eps/s`
   );
 }
@@ -182,12 +182,12 @@ async function runWithProgress(miner: Miner, stopAfter: number | undefined, show
         Presets.shades_classic,
       )
     : undefined;
-  bar?.start(total, miner.episode, { speed: '0.0', pool: miner.pool.size, best: fmt(miner.pool.bestAbsIC()) });
+  bar?.start(total, miner.episode, { speed: '0.0', pool: miner.pool.size, best: fmt(miner.pool.size > 0 ? miner.pool.bestAbsIC() : undefined) });
   try {
     return await miner.run({
       stopAfter,
       hooks: {
-        onEpisode: (m) => bar?.update(m.episode, { speed: m.episodesPerSecond.toFixed(1), pool: m.pool.size, best: fmt(m.pool.bestAbsIC()) }),
+        onEpisode: (m) => bar?.update(m.episode, { speed: m.episodesPerSecond.toFixed(1), pool: m.pool.size, best: fmt(m.pool.size > 0 ? m.pool.bestAbsIC() : undefined) }),
         onLog: (r) => {
           if (bar) process.stderr.write('\r\x1b[K');
           process.stdout.write(formatLogLine(r, total) + '\n');
@@ -210,7 +210,7 @@ function printResult(miner: Miner, result: MinerResult, runDir: string, resumeHi
   const windows = `train ${daySpan(miner.data.train)}` + (miner.data.test ? `, test ${daySpan(miner.data.test)}` : '');
   console.log(`\nmined pool: ${pool.exprs.length} alphas after ${result.episode} episodes (${(miner.elapsedMs / 1000).toFixed(0)} s; ${windows})`);
   if (pool.exprs.length === 0) {
-    console.log('the pool is empty: no valid expression was found; run more episodes.');
+    console.log('the pool is empty: no expression was admitted (the log shows the share of valid ones); run more episodes.');
   } else {
     const order = pool.exprs.map((_, i) => i).sort((a, b) => Math.abs(pool.ics?.[b] ?? 0) - Math.abs(pool.ics?.[a] ?? 0));
     const width = String(pool.exprs.length).length;

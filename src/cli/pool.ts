@@ -1,7 +1,7 @@
 /** `alphasage pool show|eval`: inspect a pool file, and evaluate it on a window. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { daySpan, loadStockData, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
+import { daySpan, loadStockData, requireCrossSection, resolveQlibDir, resolveWindow, SPLIT_NAMES, SPLITS } from '../data/index.js';
 import { evaluatePool, readPoolFile, type PoolEvaluation, type PoolFile } from '../pool/index.js';
 import { jsonNumberReplacer } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -96,6 +96,7 @@ export function registerPool(program: Command): void {
       if (source.notice !== undefined) (opts.json ? console.error : console.log)(source.notice);
       const qlibDir = await resolveQlibDir(source.qlibDir);
       const data = loadStockData({ qlibDir, universe: source.universe, universeFile: source.universeFile, start: window.start, end: window.end });
+      requireCrossSection(data, 'pool eval');
       const result = evaluatePool(poolFile, data);
       if (opts.json) {
         // Exactly the documented shape, members in file order; NaN as null. `data`: what the numbers were computed on.

@@ -37,6 +37,8 @@ export interface PredictionDaily {
    * (PEARSON_STD_GUARD): the reference divides by 1 there, so those days' IC is about 0.
    */
   icGuardDays: number;
+  /** Days where no stock has both a prediction and a target value (their metrics count as 0). */
+  emptyDays: number;
 }
 
 export const METRIC_COLUMNS: ReadonlyArray<{ key: keyof PredictionMetrics; label: string }> = [
@@ -101,7 +103,10 @@ export function predictionMetrics(
   nStocks: number,
   labelDays: number,
 ): { metrics: PredictionMetrics; daily: PredictionDaily } {
-  const ic = nanToZero(dailyIC(pred, target, nDays, nStocks));
+  const icRaw = dailyIC(pred, target, nDays, nStocks);
+  let emptyDays = 0;
+  for (const v of icRaw) if (v !== v) emptyDays++;
+  const ic = nanToZero(icRaw);
   const rankIc = nanToZero(dailyRankIC(pred, target, nDays, nStocks));
   const ret = nanToZero(topQuantileReturn(pred, target, nDays, nStocks, 0.2));
   for (let i = 0; i < ret.length; i++) ret[i] /= labelDays;
@@ -129,7 +134,7 @@ export function predictionMetrics(
       ret_sharpe: sharpeRatio(ret),
       ret_mdd: maxDrawdownOfSum(ret),
     },
-    daily: { ic, rankIc, ret, icGuardDays: countGuardedDays(pred, target, nDays, nStocks) },
+    daily: { ic, rankIc, ret, icGuardDays: countGuardedDays(pred, target, nDays, nStocks), emptyDays },
   };
 }
 

@@ -16,9 +16,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StockData } from '../data/types.js';
-import { daySpan, loadStockData } from '../data/stockData.js';
+import { daySpan, loadStockData, requireCrossSection } from '../data/stockData.js';
 import { evaluateExpr, parseExpr } from '../expr/index.js';
-import { alphaIC, alphaRankIC, normalizeByDay, RankedTarget } from '../metrics/index.js';
+import { alphaIC, alphaRankIC, normalizeByDay, PEARSON_STD_GUARD, RankedTarget } from '../metrics/index.js';
 import { evaluatePoolMembers, writePoolFile, type PoolFile } from '../pool/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -77,6 +77,8 @@ export interface CombineResult {
   segments: Record<'valid' | 'test', [number, number]>;
   pred: Float64Array;
   daily: Record<'valid' | 'test', PredictionDaily>;
+  /** Caveats on the metrics (printed, and kept in metrics.json, metrics.txt and the report). */
+  notes: string[];
   selections: readonly DaySelection[] | null;
   staticWeights: number[] | null;
   mutualIC: Float64Array;
@@ -247,6 +249,7 @@ export function combineOnData(pool: PoolFile, data: StockData, s: CombineSetting
     segments: { valid: [0, nValid], test: [nValid, nValid + nTest] },
     pred,
     daily: { valid: mValid.daily, test: mTest.daily },
+    notes: metricNotes({ valid: mValid.daily, test: mTest.daily }, { valid: nValid, test: nTest }),
     selections,
     staticWeights,
     mutualIC,
@@ -279,6 +282,7 @@ export function runCombine(o: CombineRunOptions): CombineResult {
     end: s.test.end,
   });
   const loadMs = Math.round(performance.now() - t);
+  requireCrossSection(data, 'combine');
   planDays(data, s); // a bad window fails before any output
   log(`loaded ${data.nDays} days x ${data.nStocks} stocks (${daySpan(data)}) in ${loadMs} ms`);
   const r = combineOnData(o.pool, data, s, log);
@@ -347,7 +351,7 @@ export function writeCombineOutput(o: CombineRunOptions, r: CombineResult): void
     );
   }
   writePoolFile(join(dir, 'pool.json'), o.pool);
-  writeFileAtomic(join(dir, 'metrics.txt'), r.table + '\n');
+  writeFileAtomic(join(dir, 'metrics.txt'), [r.table, ...r.notes].join('\n') + '\n');
   writeJsonAtomic(join(dir, 'metrics.json'), {
     mode: s.mode,
     pool: o.poolPath,
@@ -360,8 +364,26 @@ export function writeCombineOutput(o: CombineRunOptions, r: CombineResult): void
       valid: { start: r.dates[r.segments.valid[0]], end: r.dates[r.segments.valid[1] - 1], days: r.segments.valid[1] - r.segments.valid[0], ...r.metrics.valid },
       test: { start: r.dates[r.segments.test[0]], end: r.dates[r.segments.test[1] - 1], days: r.segments.test[1] - r.segments.test[0], ...r.metrics.test },
     },
+    notes: r.notes,
     static_weights: r.staticWeights,
     alphas: r.alphas,
     timings_ms: r.timingsMs,
   });
+}
+
+/** What a reader of the metrics table must know: windows without data, and days the Pearson guard zeroes. */
+function metricNotes(daily: Record<'valid' | 'test', PredictionDaily>, days: Record<'valid' | 'test', number>): string[] {
+  const notes: string[] = [];
+  for (const seg of ['valid', 'test'] as const) {
+    const { emptyDays, icGuardDays } = daily[seg];
+    if (emptyDays === days[seg]) {
+      notes.push(`note: no ${seg} day has a stock with both a prediction and a target value (no data for the universe there?): the ${seg} metrics are 0 by convention, not a measurement.`);
+      continue;
+    }
+    if (emptyDays > 0) notes.push(`note: on ${emptyDays} of ${days[seg]} ${seg} days no stock has both a prediction and a target value; those days count as 0.`);
+    if (icGuardDays > 0) {
+      notes.push(`note: on ${icGuardDays} of ${days[seg]} ${seg} days the prediction's cross-sectional std is below ${PEARSON_STD_GUARD}, where the reference's Pearson divides by 1: IC is near 0 there (RankIC is not affected).`);
+    }
+  }
+  return notes;
 }

@@ -133,3 +133,10 @@ export function daySpan(data: StockData): string {
 export function featureAt(data: StockData, row: number, feature: number, stock: number): number {
   return data.values[(row * FEATURES.length + feature) * data.nStocks + stock];
 }
+
+/** Cross-sectional metrics (IC, RankIC, normalization by day) need two stocks or more. */
+export function requireCrossSection(data: StockData, what: string): void {
+  if (data.nStocks < 2) {
+    throw new UserError(`${what}: the universe has ${data.nStocks} stock${data.nStocks === 1 ? '' : 's'} in this window, and a cross-sectional IC needs at least 2; give a larger universe.`);
+  }
+}

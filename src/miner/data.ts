@@ -4,7 +4,7 @@
  * it reports on. Stored in the run's config so --resume reloads the same data.
  */
 import { resolve } from 'node:path';
-import { bundledQlibDir, loadStockData, SPLITS, type DateWindow, type StockData } from '../data/index.js';
+import { bundledQlibDir, loadStockData, requireCrossSection, SPLITS, type DateWindow, type StockData } from '../data/index.js';
 import { UserError } from '../util/errors.js';
 import type { MinerData } from './miner.js';
 
@@ -25,6 +25,7 @@ export async function loadMinerData(spec: DataSpec): Promise<MinerData> {
   const load = (w: DateWindow): StockData =>
     loadStockData({ qlibDir, universe: spec.universeFile ? undefined : spec.instrument, universeFile: spec.universeFile ?? undefined, start: w.start, end: w.end });
   const train = load(spec.train);
+  requireCrossSection(train, 'mine');
   const test = spec.test ? load(spec.test) : undefined;
   return {
     train,

@@ -29,6 +29,8 @@ export interface CombineInfo {
   alphas: AlphaStats[];
   daily: CombineDaily[];
   mutual: { exprs: string[]; matrix: number[][]; window: { start: string; end: string } } | null;
+  /** combine's caveats on its metrics (absent in files of older versions). */
+  notes: string[];
 }
 
 export interface BacktestDaily {
@@ -107,7 +109,7 @@ function parseCsv(path: string): Record<string, string>[] {
 const num = (s: string | undefined): number => (s === undefined || s === '' ? NaN : Number(s));
 
 function readCombine(dir: string): CombineInfo {
-  const m = readJson<{ mode: string; settings: Record<string, unknown>; windows: CombineInfo['windows']; alphas: AlphaStats[] }>(join(dir, 'metrics.json'));
+  const m = readJson<{ mode: string; settings: Record<string, unknown>; windows: CombineInfo['windows']; alphas: AlphaStats[]; notes?: unknown }>(join(dir, 'metrics.json'));
   const windowsOk = m.windows && typeof m.windows === 'object' && Object.values(m.windows).every((w) => w && typeof w === 'object');
   if (!windowsOk || !Array.isArray(m.alphas)) throw new UserError(`${join(dir, 'metrics.json')} is not an 'alphasage combine' metrics file; re-run combine.`);
   const daily = parseCsv(join(dir, 'daily.csv')).map((r) => ({
@@ -124,7 +126,8 @@ function readCombine(dir: string): CombineInfo {
   if (mm && (!Array.isArray(mm.matrix) || !mm.matrix.every((r) => Array.isArray(r)) || typeof mm.window?.start !== 'string')) {
     throw new UserError(`${mutualPath} is not an 'alphasage combine' mutual-IC file (matrix, window); re-run combine.`);
   }
-  return { dir, mode: m.mode, settings: m.settings, windows: m.windows, alphas: m.alphas, daily, mutual };
+  const notes = Array.isArray(m.notes) ? m.notes.filter((n): n is string => typeof n === 'string') : [];
+  return { dir, mode: m.mode, settings: m.settings, windows: m.windows, alphas: m.alphas, daily, mutual, notes };
 }
 
 function readBacktest(dir: string): BacktestInfo | null {
@@ -217,6 +220,7 @@ export function gatherReportInputs(arg: string): ReportInputs {
   if (!combine && !pool && !training) {
     throw new UserError(`nothing to report in ${dir}: no combine output (metrics.json + daily.csv), pool file or metrics.jsonl; run 'alphasage combine --pool FILE --out ${arg}' first.`);
   }
+  if (combine) notes.push(...combine.notes.map((n) => n.replace(/^note: /, '').replace(/^./, (c) => c.toUpperCase())));
   if (!combine) notes.push(`No combination output: run 'alphasage combine --pool ${poolPath ?? 'POOL.json'}' to add the IC, return and heatmap sections.`);
   else if (!backtest) notes.push(`No backtest: run 'alphasage backtest --pred ${combineDir}' to add the cumulative return and drawdown charts.`);
   if (!training || training.length === 0) notes.push('No training curves: this folder has no metrics.jsonl from `alphasage mine`.');
