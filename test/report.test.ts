@@ -134,7 +134,7 @@ test('combine, backtest and report run end to end; the report renders in Chromiu
   rmSync(join(bare, 'backtest.json'));
   const r2 = runCli(['report', bare, '--out', join(bare, 'r.html')]);
   assert.equal(r2.status, 0, r2.stderr);
-  assert.match(r2.stdout, /note: no backtest: run 'alphasage backtest --pred/);
+  assert.match(r2.stdout, /note: No backtest: run 'alphasage backtest --pred/);
   const t2 = readFileSync(join(bare, 'r.html'), 'utf8');
   assert.match(t2, /data-chart="ic"/);
   assert.match(t2, /data-chart="mutual-ic"/);

@@ -11,7 +11,7 @@ import { equalWeightReturns } from '../backtest/market.js';
 import { formatBacktestSummary, runBacktest, writeBacktest } from '../backtest/run.js';
 import { TOPK_DEFAULTS, type TopkDropoutOptions } from '../backtest/topkDropout.js';
 import { UserError } from '../util/errors.js';
-import { camel, choiceFlag, floatFlag, intFlag, outDirFlag } from './common.js';
+import { choiceFlag, floatFlag, givenFlags, intFlag, outDirFlag } from './common.js';
 import { boolSwitch } from './combine.js';
 
 /** The strategy's settings as flags (an absent --limit-threshold means no limit), plus the command's own. */
@@ -59,7 +59,7 @@ export function registerBacktest(program: Command): void {
     .option('--qlib-dir <dir>', 'Qlib data folder (default: the one the prediction was made on)')
     .option('--out <dir>', 'output folder for backtest.json and backtest_daily.csv (default: the --pred folder)', outDirFlag('--out'))
     .action(async (opts: BacktestFlags, cmd: Command) => {
-      const lsOnly = ['--ls-quantile', '--holding-period'].filter((f) => cmd.getOptionValueSource(camel(f)) === 'cli');
+      const lsOnly = givenFlags(cmd, ['--ls-quantile', '--holding-period']);
       if (!opts.longShort && lsOnly.length > 0) throw new UserError(`${lsOnly.join(' and ')} ${lsOnly.length > 1 ? 'set' : 'sets'} the long-short portfolio; add --long-short, or drop ${lsOnly.length > 1 ? 'them' : 'it'}.`);
       if (!existsSync(opts.pred) || !statSync(opts.pred).isDirectory()) {
         throw new UserError(`--pred ${opts.pred} is not a folder; pass the output folder of 'alphasage combine'.`);

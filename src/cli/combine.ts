@@ -7,7 +7,7 @@ import { runCombine, type CombineSettings, type DateWindow } from '../combine/ru
 import { DEFAULT_DEPENDENCE_TOL } from '../combine/solve.js';
 import { readPoolFile } from '../pool/index.js';
 import { UserError } from '../util/errors.js';
-import { camel, floatFlag, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
+import { floatFlag, givenFlags, intFlag, outDirFlag, poolDataSource, windowFlag } from './common.js';
 
 /** A switch that also takes Python's explicit spelling (`--use_weights True`). */
 export function boolSwitch(name: string) {
@@ -90,7 +90,7 @@ export function registerCombine(program: Command): void {
       if (opts.useWeights && opts.fitWeights) throw new UserError('give --use-weights (the pool\'s weights) or --fit-weights (fitted on the train window), not both.');
       const pool = readPoolFile(poolPath);
       const mode = opts.useWeights || opts.fitWeights ? 'static' : 'adaptive';
-      const adaptiveOnly = ['--threshold-ric', '--threshold-ricir', '--n-factors', '--window'].filter((f) => cmd.getOptionValueSource(camel(f)) === 'cli');
+      const adaptiveOnly = givenFlags(cmd, ['--threshold-ric', '--threshold-ricir', '--n-factors', '--window']);
       if (mode === 'static' && adaptiveOnly.length > 0) {
         throw new UserError(`${adaptiveOnly.join(', ')} ${adaptiveOnly.length > 1 ? 'are' : 'is'} for the adaptive combination; drop ${adaptiveOnly.length > 1 ? 'them' : 'it'}, or drop ${opts.useWeights ? '--use-weights' : '--fit-weights'}.`);
       }

@@ -1,5 +1,5 @@
 /** Shared CLI helpers: flag parsers (each throws an error naming the flag and the fix), the data a pool command reads, table notes. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync, lstatSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SPLITS, type DateWindow } from '../data/index.js';
@@ -184,7 +184,8 @@ export function poolDataSource(pool: PoolFile, flags: { qlibDir?: string; univer
   return { qlibDir, universe, universeFile, notice };
 }
 
-/** Commander's attribute name of a flag: --ls-quantile -> lsQuantile. */
-export function camel(flag: string): string {
-  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Which of these flags (--ls-quantile) the user typed, as opposed to defaults. */
+export function givenFlags(cmd: Command, flags: readonly string[]): string[] {
+  // Commander keys options by attribute name: --ls-quantile -> lsQuantile.
+  return flags.filter((f) => cmd.getOptionValueSource(f.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())) === 'cli');
 }

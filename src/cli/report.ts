@@ -24,7 +24,7 @@ export function registerReport(program: Command): void {
         inputs.backtest ? 'backtest, cumulative return and drawdown charts' : null,
         inputs.training ? 'training curves' : null,
       ].filter((p): p is string => p !== null);
-      for (const n of inputs.notes) console.log(`note: ${n.charAt(0).toLowerCase()}${n.slice(1)}`); // the report shows them as sentences
+      for (const n of inputs.notes) console.log(`note: ${n}`);
       console.log(`wrote ${relative(process.cwd(), path) || path} (${(bytes / 1024).toFixed(0)} KB: ${parts.join('; ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 }

@@ -61,7 +61,7 @@ export function isFeatured(e: Expr): boolean {
       return false;
     case 'op': {
       const operands = e.op.kind === 'rolling' || e.op.kind === 'pairRolling' ? e.args.slice(0, -1) : e.args;
-      return isFeaturedResult(e.op, operands.map(isFeatured));
+      return isFeaturedResult(e.op, operands, isFeatured);
     }
   }
 }

@@ -160,7 +160,7 @@ export class ExprBuilder {
         const args = this.exprs.splice(this.exprs.length - k, k);
         const kinds = this.items.splice(this.items.length - k, k);
         const operands = t.op.kind === 'rolling' || t.op.kind === 'pairRolling' ? kinds.slice(0, -1) : kinds;
-        const featured = isFeaturedResult(t.op, operands.map((x) => x === Item.Featured));
+        const featured = isFeaturedResult(t.op, operands, (x) => x === Item.Featured);
         this.exprs.push({ type: 'op', op: t.op, args });
         this.items.push(featured ? Item.Featured : Item.Plain);
         return;

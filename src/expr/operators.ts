@@ -125,7 +125,7 @@ export function operatorReference(): string {
   ].join('\n');
 }
 
-/** Whether an operator's result is featured (SPEC §2.3), given whether each operand (windows excluded) is. */
-export function isFeaturedResult(op: OperatorInfo, operandsFeatured: readonly boolean[]): boolean {
-  return op.featuredOnlyIfAll ? operandsFeatured.every(Boolean) : operandsFeatured.some(Boolean);
+/** Whether an operator's result is featured (SPEC §2.3), given its operands (windows excluded) and which are. */
+export function isFeaturedResult<T>(op: OperatorInfo, operands: readonly T[], featured: (operand: T) => boolean): boolean {
+  return op.featuredOnlyIfAll ? operands.every(featured) : operands.some(featured);
 }

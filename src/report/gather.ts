@@ -29,7 +29,7 @@ export interface CombineInfo {
   alphas: AlphaStats[];
   daily: CombineDaily[];
   mutual: { exprs: string[]; matrix: number[][]; window: { start: string; end: string } } | null;
-  /** combine's caveats on its metrics (absent in files of older versions). */
+  /** combine's caveats on its metrics, as it printed them ('note: ...'; absent in files of older versions). */
   notes: string[];
 }
 
@@ -220,7 +220,6 @@ export function gatherReportInputs(arg: string): ReportInputs {
   if (!combine && !pool && !training) {
     throw new UserError(`nothing to report in ${dir}: no combine output (metrics.json + daily.csv), pool file or metrics.jsonl; run 'alphasage combine --pool FILE --out ${arg}' first.`);
   }
-  if (combine) notes.push(...combine.notes.map((n) => n.replace(/^note: /, '').replace(/^./, (c) => c.toUpperCase())));
   if (!combine) notes.push(`No combination output: run 'alphasage combine --pool ${poolPath ?? 'POOL.json'}' to add the IC, return and heatmap sections.`);
   else if (!backtest) notes.push(`No backtest: run 'alphasage backtest --pred ${combineDir}' to add the cumulative return and drawdown charts.`);
   if (!training || training.length === 0) notes.push('No training curves: this folder has no metrics.jsonl from `alphasage mine`.');

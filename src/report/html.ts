@@ -139,7 +139,9 @@ export function buildReportHtml(inp: ReportInputs, generatedAt = new Date()): st
     );
   }
   if (cards.length > 0) sections.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><div class="v">${v}</div><div class="k">${escapeHtml(k)}</div></div>`).join('')}</div>`);
-  if (inp.notes.length > 0) sections.push(inp.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join(''));
+  // combine's caveats read as the sentences of the report's own notes.
+  const notes = [...(c?.notes ?? []).map((n) => n.replace(/^note: (.)/, (_, first: string) => first.toUpperCase())), ...inp.notes];
+  if (notes.length > 0) sections.push(notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join(''));
 
   if (c) {
     const s = c.settings;
