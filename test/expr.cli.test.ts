@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATORS, operatorSignature } from '../src/expr/index.js';
 import { isCleanUserError, ROOT, runCli } from './helpers/cli.js';
+import { README, readmeWithOperatorTable } from '../scripts/docs.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sp500_dev40');
 const WINDOW = ['--universe-file', join(FIXTURES, 'universe_dev40.txt'), '--start', '2015-01-02', '--end', '2015-06-30'];
@@ -95,19 +96,13 @@ test('eval: bad inputs are one-line user errors (exit 2)', () => {
   }
 });
 
-test('eval --help lists every operator of the table with its doc; the README lists the same operators by kind', () => {
+test('eval --help lists every operator of the table with its doc; README holds the table generated from it (npm run docs)', () => {
   const help = runCli(['eval', '--help']);
   assert.equal(help.status, 0);
   for (const op of OPERATORS) assert.ok(help.stdout.includes(`${operatorSignature(op)} `) && help.stdout.includes(op.doc), `eval --help lacks ${op.name}`);
-  // README: "| unary | Abs SLog1p ... |" rows of the operator table, in table order.
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const kinds: Record<string, string> = { unary: 'unary', binary: 'binary', rolling: 'rolling `(x, d)`', pairRolling: 'pair rolling `(x, y, d)`' };
-  for (const [kind, label] of Object.entries(kinds)) {
-    const row = readme.split('\n').find((l) => l.startsWith(`| ${label} |`));
-    assert.ok(row, `README has no operator row for ${label}`);
-    const listed = row.split('|')[2].replace(/\(cross-sectional\)/, '').trim().split(/\s+/);
-    assert.deepEqual(listed, OPERATORS.filter((o) => o.kind === kind).map((o) => o.name), `README's ${label} row`);
-  }
+  const readme = readFileSync(README, 'utf8');
+  assert.ok(readme === readmeWithOperatorTable(readme), 'README.md\'s operator table is not the one the operator table generates: run npm run docs');
+  for (const op of OPERATORS) assert.ok(readme.includes(`| \`${operatorSignature(op)}\` |`), `README lacks ${op.name}`);
 });
 
 test('eval explains a NaN RankIC in one line, and only when the table shows one', () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPERATORS, type OperatorInfo } from '../src/expr/index.js';
+import { CONSTANTS, OPERATORS, type OperatorInfo } from '../src/expr/index.js';
 import { rowsBack } from '../src/expr/kernels/types.js';
 import { cPow } from '../src/expr/kernels/elementwise.js';
 import { Rng } from '../src/util/rng.js';
@@ -176,7 +176,7 @@ for (const op of OPERATORS.filter((o) => o.kind === 'rolling')) {
     }
     const naive = naiveOf(NAIVE_ROLLING, 'NAIVE_ROLLING', op);
     for (const ds of DATASETS) {
-      for (const w of [1, 2, 3, 10, 20]) {
+      for (const w of [1, 2, 3, 10, 20, 30, 40, 50]) {
         const rng = new Rng(w * 1000 + ds.offset * 7 + op.name.length);
         const nS = 7;
         const nOut = 150;
@@ -207,7 +207,7 @@ for (const op of OPERATORS.filter((o) => o.kind === 'pairRolling')) {
     if (k.kind !== 'pairRolling') return assert.fail('not a pair kernel');
     const naive = naiveOf(NAIVE_PAIR, 'NAIVE_PAIR', op);
     for (const ds of DATASETS) {
-      for (const w of [2, 3, 10, 20]) {
+      for (const w of [2, 3, 10, 20, 30, 40, 50]) {
         const rng = new Rng(w * 1000 + ds.offset * 7 + 99);
         const nS = 7;
         const nOut = 150;
@@ -302,6 +302,78 @@ test('binary elementwise kernels, with scalars broadcast by stride 0', () => {
   assert.equal(cPow(1, NaN), 1, 'C pow: 1^NaN = 1');
   assert.equal(cPow(-1, Infinity), 1);
   assert.ok(Number.isNaN(cPow(-8, 1 / 3)));
+});
+
+/** Random cells for the elementwise kernels: every scale and sign, NaN, ±inf, ±0, tiny and huge values, ties. */
+function randomCells(rng: Rng, n: number): Float64Array {
+  const xs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng.next();
+    const sign = rng.next() < 0.4 ? -1 : 1;
+    if (u < 0.06) xs[i] = NaN;
+    else if (u < 0.08) xs[i] = sign * Infinity;
+    else if (u < 0.1) xs[i] = sign * 0;
+    else if (u < 0.13) xs[i] = sign * Math.round(rng.normal() * 3); // small integers: ties, Pow's integer exponents, 1 and -1
+    else if (u < 0.15) xs[i] = sign * Math.exp(700 * rng.next()); // up to 1e304: products and powers overflow
+    else if (u < 0.17) xs[i] = sign * Math.exp(-745 * rng.next()); // down to subnormals
+    else if (u < 0.25) xs[i] = sign * rng.next() * 1e-3; // near zero: Log's and SLog1p's small-argument paths
+    else xs[i] = sign * Math.exp(8 * rng.normal()); // log-normal, prices and volumes alike
+  }
+  return xs;
+}
+
+/** The kernel's cell equals the naive formula's: same bits, or both zero. */
+const sameCell = (got: number, want: number): boolean => Object.is(got, want) || (got === 0 && want === 0);
+
+/**
+ * Relative differences the engine is allowed from the naive formula, by operator (bits otherwise): SLog1p takes
+ * log(1 + |x|) above |x| = 1e-4, faster than log1p and within 1.2e-12 of it (the rounding of 1 + |x|).
+ */
+const ELEMENTWISE_TOL: Record<string, number> = { SLog1p: 1.2e-12 };
+const cellMatches = (op: string, got: number, want: number): boolean =>
+  sameCell(got, want) || (Number.isFinite(want) && want !== 0 && Math.abs(got - want) <= (ELEMENTWISE_TOL[op] ?? 0) * Math.abs(want));
+
+test('unary elementwise kernels match the naive formula on random data with NaNs, every length (SIMD groups and scalar tails)', () => {
+  const rng = new Rng(41);
+  for (const op of unaryOrBinary('unary')) {
+    const k = op.kernel;
+    if (k.kind !== 'unary') return assert.fail();
+    const naive = naiveOf(NAIVE_UNARY, 'NAIVE_UNARY', op);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 4096 + 3]) {
+      const xs = randomCells(rng, n);
+      const out = new Float64Array(n).fill(-12345);
+      k.run(xs, out, 1, n);
+      for (let i = 0; i < n; i++) assert.ok(cellMatches(op.name, out[i], naive(xs[i])), `${op.name}(${xs[i]}) = ${out[i]}, naive ${naive(xs[i])} (n=${n}, cell ${i})`);
+    }
+  }
+});
+
+test('binary elementwise kernels match the naive formula on random data with NaNs: both operands arrays, or either one a broadcast scalar', () => {
+  const rng = new Rng(43);
+  for (const op of unaryOrBinary('binary')) {
+    const k = op.kernel;
+    if (k.kind !== 'binary') return assert.fail();
+    const naive = naiveOf(NAIVE_BINARY, 'NAIVE_BINARY', op);
+    for (const n of [1, 2, 3, 5, 8, 17, 33, 4096 + 1]) {
+      const a = randomCells(rng, n);
+      const b = randomCells(rng, n);
+      const out = new Float64Array(n).fill(-12345);
+      const check = (label: string, x: (i: number) => number, y: (i: number) => number): void => {
+        for (let i = 0; i < n; i++) assert.ok(cellMatches(op.name, out[i], naive(x(i), y(i))), `${op.name}(${x(i)},${y(i)}) = ${out[i]}, naive ${naive(x(i), y(i))} (${label}, n=${n}, cell ${i})`);
+      };
+      k.run(a, 1, b, 1, out, n);
+      check('arrays', (i) => a[i], (i) => b[i]);
+      // A scalar on either side, as the evaluator passes a constant operand: the vocabulary's constants and a random cell.
+      for (const c of [...CONSTANTS, b[0]]) {
+        out.fill(-12345);
+        k.run(a, 1, Float64Array.of(c), 0, out, n);
+        check(`scalar right ${c}`, (i) => a[i], () => c);
+        out.fill(-12345);
+        k.run(Float64Array.of(c), 0, a, 1, out, n);
+        check(`scalar left ${c}`, () => c, (i) => a[i]);
+      }
+    }
+  }
 });
 
 test('Rank: ascending, ties in stock order, position / n over non-NaN values, NaN stays NaN', () => {

@@ -10,6 +10,7 @@ import {
   ExprBuilder,
   ExprCache,
   MAX_TOKENS,
+  N_ACTIONS,
   OPERATORS,
   OutOfRangeError,
   SEP_ID,
@@ -23,6 +24,8 @@ import {
   isFeatured,
   parseExpr,
   printExpr,
+  tokenId,
+  tokenIdToAction,
   tokenName,
   tokensToExpr,
   withExprValues,
@@ -133,6 +136,32 @@ test('10,000 random strings never crash the parser (only UserError)', () => {
     }
   }
   assert.ok(parsed > 0);
+});
+
+// ------------------------------------------------------------------ vocabulary
+
+test('the vocabulary is the 63 tokens of SPEC §2.1, in its order (token id = position; action id = token id - 1)', () => {
+  // Written out from SPEC §2.1, not derived from the table: a reordered or added row fails here.
+  const spec = [
+    'BEG',
+    ...['Abs', 'SLog1p', 'Inv', 'Sign', 'Log', 'Rank'],
+    ...['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Greater', 'Less'],
+    ...['Ref', 'TsMean', 'TsSum', 'TsStd', 'TsIr', 'TsMinMaxDiff', 'TsMaxDiff', 'TsMinDiff', 'TsVar', 'TsSkew', 'TsKurt'],
+    ...['TsMax', 'TsMin', 'TsMed', 'TsMad', 'TsRank', 'TsDelta', 'TsDiv', 'TsPctChange', 'TsWMA', 'TsEMA'],
+    ...['TsCov', 'TsCorr'],
+    ...['$open', '$close', '$high', '$low', '$volume', '$vwap'],
+    ...['10', '20', '30', '40', '50'],
+    ...['-30.0', '-10.0', '-5.0', '-2.0', '-1.0', '-0.5', '-0.01', '0.01', '0.5', '1.0', '2.0', '5.0', '10.0', '30.0'],
+    'SEP',
+  ];
+  assert.equal(spec.length, 63);
+  assert.deepEqual(VOCAB.map(tokenName), spec);
+  assert.equal(SEP_ID, 62);
+  spec.forEach((name, i) => {
+    assert.equal(tokenId(name), i, name);
+    if (i > 0) assert.equal(tokenIdToAction(i), i - 1);
+  });
+  assert.equal(N_ACTIONS, 62);
 });
 
 // ------------------------------------------------------------------ builder

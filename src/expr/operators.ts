@@ -125,6 +125,16 @@ export function operatorReference(): string {
   ].join('\n');
 }
 
+/** The README's operator table, generated from this table by `npm run docs` (a test keeps README in step). */
+export function operatorTableMarkdown(): string {
+  const kinds = { unary: 'unary', binary: 'binary', rolling: 'rolling', pairRolling: 'pair rolling' };
+  return [
+    '| operator | kind | definition |',
+    '|---|---|---|',
+    ...OPERATORS.map((op) => `| \`${operatorSignature(op)}\` | ${kinds[op.kind]} | ${op.doc.replace(/\|/g, '\\|')} |`),
+  ].join('\n');
+}
+
 /** Whether an operator's result is featured (SPEC §2.3), given its operands (windows excluded) and which are. */
 export function isFeaturedResult<T>(op: OperatorInfo, operands: readonly T[], featured: (operand: T) => boolean): boolean {
   return op.featuredOnlyIfAll ? operands.every(featured) : operands.some(featured);
