@@ -115,7 +115,7 @@ test('parse errors are UserErrors naming the position and what was expected', ()
   expectError('', 'position 0', 'expression');
   expectError('TsMean($close,20) extra', 'position 18', 'end');
   expectError('Abs(', 'position 4', 'the end of the text');
-  expectError('Abs('.repeat(600) + '$close' + ')'.repeat(600), 'deeper');
+  expectError('Abs('.repeat(600) + '$close' + ')'.repeat(600), 'position 2004', 'deeper');
 });
 
 test('10,000 random strings never crash the parser (only UserError)', () => {

@@ -72,7 +72,7 @@ class Parser {
   /** One argument (or the whole text). `windowSlot`: the last argument of a rolling operator. */
   parseExpr(windowSlot: boolean, opName?: string, depth = 0): Expr {
     this.skipSpace();
-    if (depth > MAX_DEPTH) throw new UserError(`cannot parse expression '${clip(this.text)}': nested deeper than ${MAX_DEPTH} levels; simplify it.`);
+    if (depth > MAX_DEPTH) throw new UserError(`cannot parse expression '${clip(this.text)}': at position ${this.pos} it is nested deeper than ${MAX_DEPTH} levels; simplify it.`);
     const start = this.pos;
     const rest = this.text.slice(this.pos);
     const ch = rest[0];
