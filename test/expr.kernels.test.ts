@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONSTANTS, OPERATORS, type OperatorInfo } from '../src/expr/index.js';
+import { CONSTANTS, OPERATORS, type BinaryKernel, type OperatorInfo, type UnaryKernel } from '../src/expr/index.js';
 import { rowsBack } from '../src/expr/kernels/types.js';
 import { cPow } from '../src/expr/kernels/elementwise.js';
 import { Rng } from '../src/util/rng.js';
@@ -262,19 +262,42 @@ test('window-sum kernels give every window the same bits whatever row the evalua
   }
 });
 
-function unaryOrBinary(kind: 'unary' | 'binary'): OperatorInfo[] {
-  return OPERATORS.filter((o) => o.kind === kind && o.name !== 'Rank');
+/** Elementwise operators (Rank, cross-sectional, has its own test) with their kernels and naive formulas. */
+function unaryCases(): { name: string; run: UnaryKernel; naive: (x: number) => number }[] {
+  return OPERATORS.filter((o) => o.kind === 'unary' && o.name !== 'Rank').map((op) => {
+    if (op.kernel.kind !== 'unary') throw new Error(`${op.name}: not a unary kernel`);
+    return { name: op.name, run: op.kernel.run, naive: naiveOf(NAIVE_UNARY, 'NAIVE_UNARY', op) };
+  });
+}
+function binaryCases(): { name: string; run: BinaryKernel; naive: (x: number, y: number) => number }[] {
+  return OPERATORS.filter((o) => o.kind === 'binary').map((op) => {
+    if (op.kernel.kind !== 'binary') throw new Error(`${op.name}: not a binary kernel`);
+    return { name: op.name, run: op.kernel.run, naive: naiveOf(NAIVE_BINARY, 'NAIVE_BINARY', op) };
+  });
+}
+
+/** The kernel's cell equals the naive formula's: same bits, or both zero. */
+const sameCell = (got: number, want: number): boolean => Object.is(got, want) || (got === 0 && want === 0);
+
+/**
+ * Relative differences the engine is allowed from the naive formula, by operator (bits otherwise): SLog1p takes
+ * log(1 + |x|) above |x| = 1e-4, faster than log1p and within 1.2e-12 of it (the rounding of 1 + |x|).
+ */
+const ELEMENTWISE_TOL: Record<string, number> = { SLog1p: 1.2e-12 };
+const cellMatches = (op: string, got: number, want: number): boolean =>
+  sameCell(got, want) || (Number.isFinite(want) && want !== 0 && Math.abs(got - want) <= (ELEMENTWISE_TOL[op] ?? 0) * Math.abs(want));
+
+/** Asserts out[0, n) against want(i); `call(i)` names the cell's call in a failure, e.g. `Add(1,2)`. */
+function assertCells(op: string, out: Float64Array, n: number, want: (i: number) => number, call: (i: number) => string, where = ''): void {
+  for (let i = 0; i < n; i++) assert.ok(cellMatches(op, out[i], want(i)), `${call(i)} = ${out[i]}, naive ${want(i)}${where} (cell ${i} of ${n})`);
 }
 
 test('unary elementwise kernels match Math on special values', () => {
   const xs = Float64Array.from([0, -0, 1, -1, 0.5, -2.5, 1e-300, 1e300, Infinity, -Infinity, NaN, 3, 1e-9, -1e-9]);
-  for (const op of unaryOrBinary('unary')) {
-    const k = op.kernel;
-    if (k.kind !== 'unary') return assert.fail();
-    const naive = naiveOf(NAIVE_UNARY, 'NAIVE_UNARY', op);
+  for (const { name, run, naive } of unaryCases()) {
     const out = new Float64Array(xs.length);
-    k.run(xs, out, 1, xs.length);
-    xs.forEach((x, i) => assert.ok(Object.is(out[i], naive(x)) || (out[i] === 0 && naive(x) === 0), `${op.name}(${x}) = ${out[i]}`));
+    run(xs, out, 1, xs.length);
+    assertCells(name, out, xs.length, (i) => naive(xs[i]), (i) => `${name}(${xs[i]})`);
   }
 });
 
@@ -285,18 +308,15 @@ test('binary elementwise kernels, with scalars broadcast by stride 0', () => {
   for (const x of vals) for (const y of vals) (a.push(x), b.push(y));
   const A = Float64Array.from(a);
   const B = Float64Array.from(b);
-  for (const op of unaryOrBinary('binary')) {
-    const k = op.kernel;
-    if (k.kind !== 'binary') return assert.fail();
-    const naive = naiveOf(NAIVE_BINARY, 'NAIVE_BINARY', op);
+  for (const { name, run, naive } of binaryCases()) {
     const out = new Float64Array(A.length);
-    k.run(A, 1, B, 1, out, A.length);
-    for (let i = 0; i < A.length; i++) assert.ok(Object.is(out[i], naive(A[i], B[i])) || out[i] === naive(A[i], B[i]), `${op.name}(${A[i]},${B[i]}) = ${out[i]}`);
+    run(A, 1, B, 1, out, A.length);
+    assertCells(name, out, A.length, (i) => naive(A[i], B[i]), (i) => `${name}(${A[i]},${B[i]})`);
     // Scalar exponents include Pow's fast paths (2, 0.5, -1, 1); odd length: the SIMD kernels' scalar tail.
     for (const y of [-0.5, 2, 0.5, -1, 1]) {
       const outS = new Float64Array(A.length - 1);
-      k.run(A, 1, Float64Array.of(y), 0, outS, A.length - 1);
-      for (let i = 0; i < A.length - 1; i++) assert.ok(Object.is(outS[i], naive(A[i], y)), `${op.name}(${A[i]},${y}) = ${outS[i]}`);
+      run(A, 1, Float64Array.of(y), 0, outS, A.length - 1);
+      for (let i = 0; i < A.length - 1; i++) assert.ok(Object.is(outS[i], naive(A[i], y)), `${name}(${A[i]},${y}) = ${outS[i]}`);
     }
   }
   assert.equal(cPow(1, NaN), 1, 'C pow: 1^NaN = 1');
@@ -322,55 +342,35 @@ function randomCells(rng: Rng, n: number): Float64Array {
   return xs;
 }
 
-/** The kernel's cell equals the naive formula's: same bits, or both zero. */
-const sameCell = (got: number, want: number): boolean => Object.is(got, want) || (got === 0 && want === 0);
-
-/**
- * Relative differences the engine is allowed from the naive formula, by operator (bits otherwise): SLog1p takes
- * log(1 + |x|) above |x| = 1e-4, faster than log1p and within 1.2e-12 of it (the rounding of 1 + |x|).
- */
-const ELEMENTWISE_TOL: Record<string, number> = { SLog1p: 1.2e-12 };
-const cellMatches = (op: string, got: number, want: number): boolean =>
-  sameCell(got, want) || (Number.isFinite(want) && want !== 0 && Math.abs(got - want) <= (ELEMENTWISE_TOL[op] ?? 0) * Math.abs(want));
-
 test('unary elementwise kernels match the naive formula on random data with NaNs, every length (SIMD groups and scalar tails)', () => {
   const rng = new Rng(41);
-  for (const op of unaryOrBinary('unary')) {
-    const k = op.kernel;
-    if (k.kind !== 'unary') return assert.fail();
-    const naive = naiveOf(NAIVE_UNARY, 'NAIVE_UNARY', op);
+  for (const { name, run, naive } of unaryCases()) {
     for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 4096 + 3]) {
       const xs = randomCells(rng, n);
       const out = new Float64Array(n).fill(-12345);
-      k.run(xs, out, 1, n);
-      for (let i = 0; i < n; i++) assert.ok(cellMatches(op.name, out[i], naive(xs[i])), `${op.name}(${xs[i]}) = ${out[i]}, naive ${naive(xs[i])} (n=${n}, cell ${i})`);
+      run(xs, out, 1, n);
+      assertCells(name, out, n, (i) => naive(xs[i]), (i) => `${name}(${xs[i]})`);
     }
   }
 });
 
 test('binary elementwise kernels match the naive formula on random data with NaNs: both operands arrays, or either one a broadcast scalar', () => {
   const rng = new Rng(43);
-  for (const op of unaryOrBinary('binary')) {
-    const k = op.kernel;
-    if (k.kind !== 'binary') return assert.fail();
-    const naive = naiveOf(NAIVE_BINARY, 'NAIVE_BINARY', op);
+  for (const { name, run, naive } of binaryCases()) {
     for (const n of [1, 2, 3, 5, 8, 17, 33, 4096 + 1]) {
       const a = randomCells(rng, n);
       const b = randomCells(rng, n);
       const out = new Float64Array(n).fill(-12345);
-      const check = (label: string, x: (i: number) => number, y: (i: number) => number): void => {
-        for (let i = 0; i < n; i++) assert.ok(cellMatches(op.name, out[i], naive(x(i), y(i))), `${op.name}(${x(i)},${y(i)}) = ${out[i]}, naive ${naive(x(i), y(i))} (${label}, n=${n}, cell ${i})`);
-      };
-      k.run(a, 1, b, 1, out, n);
-      check('arrays', (i) => a[i], (i) => b[i]);
+      run(a, 1, b, 1, out, n);
+      assertCells(name, out, n, (i) => naive(a[i], b[i]), (i) => `${name}(${a[i]},${b[i]})`);
       // A scalar on either side, as the evaluator passes a constant operand: the vocabulary's constants and a random cell.
       for (const c of [...CONSTANTS, b[0]]) {
         out.fill(-12345);
-        k.run(a, 1, Float64Array.of(c), 0, out, n);
-        check(`scalar right ${c}`, (i) => a[i], () => c);
+        run(a, 1, Float64Array.of(c), 0, out, n);
+        assertCells(name, out, n, (i) => naive(a[i], c), (i) => `${name}(${a[i]},${c})`, ', scalar right');
         out.fill(-12345);
-        k.run(Float64Array.of(c), 0, a, 1, out, n);
-        check(`scalar left ${c}`, () => c, (i) => a[i]);
+        run(Float64Array.of(c), 0, a, 1, out, n);
+        assertCells(name, out, n, (i) => naive(c, a[i]), (i) => `${name}(${c},${a[i]})`, ', scalar left');
       }
     }
   }
